@@ -1,0 +1,40 @@
+"""The one translation layer: Chinese (default) and English.
+
+Strings live in ``forecasting/locales/{lang}.json`` and ``*.{lang}.json`` (one
+file per area: ``io.zh.json``, ``ui.zh.json``...) as flat ``"a.b.c": "text"``
+maps with ``str.format`` placeholders. A missing key falls back to English and
+then to the key itself, so a forgotten translation is visible, never a crash.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+LANGUAGES = ("zh", "en")
+DEFAULT_LANG = "zh"
+_DIR = Path(__file__).with_name("locales")
+
+
+@cache
+def catalog(lang: str) -> dict[str, str]:
+    """Return the flat message catalog for ``lang``."""
+    merged: dict[str, str] = {}
+    for path in sorted(_DIR.glob(f"*.{lang}.json")) + [_DIR / f"{lang}.json"]:
+        if path.exists():
+            merged.update(json.loads(path.read_text(encoding="utf-8")))
+    return merged
+
+
+def t(key: str, lang: str = DEFAULT_LANG, **params: Any) -> str:
+    """Translate ``key`` into ``lang`` and fill in ``params``."""
+    lang = lang if lang in LANGUAGES else DEFAULT_LANG
+    text = catalog(lang).get(key) or catalog("en").get(key) or key
+    if params:
+        try:
+            return text.format(**params)
+        except (KeyError, IndexError, ValueError):
+            return text
+    return text
