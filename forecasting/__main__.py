@@ -1,0 +1,10 @@
+"""``python -m forecasting``."""
+
+from __future__ import annotations
+
+import sys
+
+from forecasting.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,41 @@
+"""`import forecasting` must stay light: no UI or heavy modelling library."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+HEAVY = ["streamlit", "tensorflow", "keras", "prophet", "statsforecast", "lightgbm", "plotly"]
+
+
+def _loaded_after(stmt: str) -> set[str]:
+    code = (
+        f"import sys; {stmt}; "
+        f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return {m for m in out.stdout.strip().split(",") if m}
+
+
+def test_import_forecasting_is_light():
+    assert _loaded_after("import forecasting") == set()
+
+
+def test_library_modules_are_light():
+    mods = ("schema, io, calendar, features, pipeline, persistence, intervals, cli, models, "
+            "models.base, models.naive, models.stats, models.prophet_model, models.gbm, models.neural")
+    stmt = "; ".join(f"import forecasting.{m.strip()}" for m in mods.split(","))
+    assert _loaded_after(stmt) == set()
+
+
+def test_no_streamlit_import_outside_ui():
+    import re
+    from pathlib import Path
+
+    pkg = Path(__file__).resolve().parents[1] / "forecasting"
+    offenders = [
+        str(p.relative_to(pkg))
+        for p in pkg.rglob("*.py")
+        if "ui" not in p.relative_to(pkg).parts[:1] and re.search(r"^\s*(import|from)\s+streamlit", p.read_text("utf-8"), re.M)
+    ]
+    assert offenders == []

@@ -1,0 +1,85 @@
+"""One contract, every registered model (STYLE.md habit 5).
+
+Each model is fitted once per module on a seeded panel; the tests check the
+forecast contract, nested bands, reproducibility and an accuracy bound.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecasting.models import available, create
+from forecasting.schema import DS, ID, Y, hi_col, lo_col
+from tests.conftest import make_panel
+
+H = 28
+LEVELS = [80, 95]
+# Small settings so the whole contract runs in about a minute on 2 cores.
+FAST = {"mlp": {"epochs": 15}, "lstm": {"epochs": 6}, "prophet": {"uncertainty_samples": 200}}
+# Maximum WAPE on the last 28 days of the seeded panel (regression guard, not a target).
+MAX_WAPE = {"seasonal_naive": 0.25, "ets": 0.2, "prophet": 0.2, "lightgbm": 0.2,
+            "mlp": 0.25, "lstm": 0.3}
+
+PANEL = make_panel(n_series=3, days=730, seed=1)
+CUT = PANEL[DS].max() - pd.Timedelta(days=H)
+TRAIN, TEST = PANEL[PANEL[DS] <= CUT], PANEL[PANEL[DS] > CUT]
+
+
+def _fit_predict(name: str) -> pd.DataFrame:
+    model = create(name, seed=7, **FAST.get(name, {}))
+    model.fit(TRAIN, freq="D")
+    return model.predict(H, future=TEST.drop(columns=[Y]), level=LEVELS)
+
+
+@pytest.fixture(scope="module", params=available())
+def result(request):
+    return request.param, _fit_predict(request.param)
+
+
+def test_shape_and_columns(result):
+    name, fc = result
+    expected = [ID, DS, name, lo_col(name, 95), hi_col(name, 95), lo_col(name, 80), hi_col(name, 80)]
+    assert list(fc.columns) == expected
+    assert fc.groupby(ID).size().eq(H).all()
+    assert set(fc[ID]) == set(TRAIN[ID])
+    assert fc[DS].min() == CUT + pd.Timedelta(days=1)
+    assert not fc[expected[2:]].isna().any().any()
+
+
+def test_bands_are_ordered_and_nested(result):
+    name, fc = result
+    lo95, lo80, hi80, hi95 = (fc[lo_col(name, 95)], fc[lo_col(name, 80)],
+                              fc[hi_col(name, 80)], fc[hi_col(name, 95)])
+    assert (lo95 <= lo80 + 1e-9).all() and (lo80 <= fc[name] + 1e-9).all()
+    assert (fc[name] <= hi80 + 1e-9).all() and (hi80 <= hi95 + 1e-9).all()
+    assert ((hi95 - lo95) > 0).mean() > 0.9, "bands must have real width"
+    assert (lo95 >= 0).all(), "sales data is non-negative, so are the bands"
+
+
+def test_accuracy_bound(result):
+    name, fc = result
+    merged = TEST.merge(fc, on=[ID, DS])
+    wape = np.abs(merged[Y] - merged[name]).sum() / merged[Y].abs().sum()
+    assert wape < MAX_WAPE[name], f"{name} WAPE {wape:.3f}"
+
+
+def test_coverage_is_plausible(result):
+    name, fc = result
+    merged = TEST.merge(fc, on=[ID, DS])
+    inside = ((merged[Y] >= merged[lo_col(name, 95)]) & (merged[Y] <= merged[hi_col(name, 95)])).mean()
+    assert inside > 0.6, f"{name} 95% band covers only {inside:.0%}"
+
+
+def test_same_seed_same_output(result):
+    name, fc = result
+    again = _fit_predict(name)
+    pd.testing.assert_frame_equal(fc, again, rtol=1e-6, atol=1e-6)
+
+
+def test_clone_is_unfitted_with_same_params(result):
+    name, _ = result
+    m = create(name, seed=3, **FAST.get(name, {}))
+    c = m.clone()
+    assert c.get_params() == m.get_params() and not c.fitted_

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import pandas as pd
+
+from forecasting.persistence import ModelStore
+from forecasting.pipeline import TrainConfig, data_key, forecast, run_summary
+from forecasting.schema import DS, ID
+from tests.conftest import make_panel
+
+
+def test_forecast_merges_models_and_reports_progress(panel, tmp_path):
+    seen = []
+    cfg = TrainConfig(models=["seasonal_naive", "ets"], horizon=14, levels=[80])
+    res = forecast(panel, "D", cfg, progress=lambda f, label: seen.append(f),
+                   store=ModelStore(tmp_path))
+    assert res.models == ["seasonal_naive", "ets"]
+    assert {"seasonal_naive", "ets", "ets-lo-80", "seasonal_naive-hi-80"} <= set(res.forecast.columns)
+    assert len(res.forecast) == 14 * panel[ID].nunique()
+    assert seen[-1] == 1.0 and seen == sorted(seen)
+    assert set(run_summary(res)["source"]) == {"trained"}
+
+
+def test_same_data_and_settings_never_retrain(panel, tmp_path):
+    store = ModelStore(tmp_path)
+    cfg = TrainConfig(models=["ets"], horizon=7)
+    first = forecast(panel, "D", cfg, store=store)
+    second = forecast(panel, "D", cfg, store=store)
+    assert second.runs["ets"].source == "disk"
+    pd.testing.assert_frame_equal(first.forecast, second.forecast)
+    # Other settings or other data -> trained again.
+    other = forecast(panel, "D", TrainConfig(models=["ets"], horizon=7, seed=1), store=store)
+    assert other.runs["ets"].source == "trained"
+    changed = panel.assign(y=panel["y"] + 1)
+    assert forecast(changed, "D", cfg, store=store).runs["ets"].source == "trained"
+
+
+def test_data_key_depends_on_content():
+    a = make_panel(n_series=1, days=60)
+    assert data_key(a, "D") == data_key(a.copy(), "D")
+    assert data_key(a, "D") != data_key(a.assign(y=a["y"] * 2), "D")
+    assert data_key(a, "D") != data_key(a, "W-MON")
+
+
+def test_model_failure_is_reported_not_raised(panel):
+    short = panel[panel[DS] < panel[DS].min() + pd.Timedelta(days=10)]
+    res = forecast(short, "D", TrainConfig(models=["seasonal_naive", "ets"], horizon=7))
+    assert "seasonal_naive" in res.models
+    assert res.errors["ets"].key == "history_too_short"
+    assert "ets" not in res.forecast.columns
