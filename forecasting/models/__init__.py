@@ -18,20 +18,26 @@ if TYPE_CHECKING:
 REGISTRY: dict[str, tuple[str, str]] = {
     "seasonal_naive": ("forecasting.models.naive", "SeasonalNaive"),
     "ets": ("forecasting.models.stats", "ETS"),
+    "arima": ("forecasting.models.stats", "ARIMA"),
     "prophet": ("forecasting.models.prophet_model", "ProphetModel"),
     "lightgbm": ("forecasting.models.gbm", "LightGBMModel"),
     "mlp": ("forecasting.models.neural", "MLPModel"),
     "lstm": ("forecasting.models.neural", "LSTMModel"),
+    "ensemble": ("forecasting.models.ensemble", "Ensemble"),
+    "auto": ("forecasting.models.ensemble", "AutoSelect"),
 }
 
 # Which library each model needs (lets the UI explain without importing it).
 LIBRARY: dict[str, str] = {
     "seasonal_naive": "numpy",
     "ets": "statsforecast",
+    "arima": "statsforecast",
     "prophet": "prophet",
     "lightgbm": "lightgbm",
     "mlp": "tensorflow",
     "lstm": "tensorflow",
+    "ensemble": "backtest of members",
+    "auto": "backtest of members",
 }
 TENSORFLOW_MODELS = ("mlp", "lstm")
 DEFAULT_MODELS = ("seasonal_naive", "ets", "lightgbm")

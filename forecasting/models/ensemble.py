@@ -1,0 +1,167 @@
+"""Models made of models: ``ensemble`` (weighted) and ``auto`` (best per series).
+
+Both run a small rolling-origin backtest of their members on the training
+history (``forecasting.backtest``) at the requested horizon, score each member
+per series by its out-of-sample MAE, and then either weight the members by
+inverse error (``ensemble``) or pick the best one (``auto``). The same
+backtest gives the combination's own out-of-sample errors, from which the
+intervals are calibrated (split conformal) — so the bands describe the
+forecast actually shown, not one of its parts.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from forecasting.errors import ShopcastError
+from forecasting.intervals import series_scale, step_quantiles
+from forecasting.models.base import Forecaster, Progress
+from forecasting.schema import CUTOFF, DS, ID, Y, hi_col, lo_col, season_length
+
+DEFAULT_MEMBERS = ("seasonal_naive", "ets", "lightgbm")
+
+
+class Ensemble(Forecaster):
+    """Inverse-error weighted average of member models, weights per series
+    from a backtest at the forecast horizon."""
+
+    name = "ensemble"
+    uses_drivers = True
+    native_intervals = True
+    min_seasons = 2.0
+    select = False  # True: pick the single best member per series
+
+    @property
+    def members(self) -> list[str]:
+        return list(self.params.get("members", DEFAULT_MEMBERS))
+
+    def _fit(self, df: pd.DataFrame, progress: Progress | None) -> None:
+        from forecasting.models import create
+
+        self.models_: dict[str, Forecaster] = {}
+        self.member_errors_: dict[str, str] = {}
+        params = self.params.get("member_params", {})
+        for i, name in enumerate(self.members):
+            try:
+                m = create(name, seed=self.seed, **params.get(name, {}))
+                m.fit(df, freq=self.freq)
+                self.models_[name] = m
+            except ShopcastError as exc:
+                self.member_errors_[name] = exc.key
+            if progress:
+                progress((i + 1) / (len(self.members) + 1), name)
+        if not self.models_:
+            raise ShopcastError("history_too_short", model=self.alias,
+                                need=self.min_length(self.freq), have=len(df))
+
+    # ------------------------------------------------------------ selection
+    def selection(self, h: int) -> dict:
+        """Backtest-based weights for horizon ``h`` (computed once, then kept)."""
+        key = ("selection", h)
+        if key in self.calibration_:
+            return self.calibration_[key]
+        from forecasting.backtest import cross_validation
+
+        names = list(self.models_)
+        windows = int(self.params.get("windows", 2))
+        try:
+            cv = cross_validation(self.train_, self.freq, names, h, n_windows=windows, levels=[],
+                                  model_params=self.params.get("member_params", {}),
+                                  seed=self.seed)
+        except ShopcastError:
+            cv = pd.DataFrame(columns=[ID, DS, CUTOFF, Y, *names])
+        for n in names:
+            if n not in cv.columns:
+                cv[n] = np.nan
+        err = cv[names].sub(cv[Y], axis=0).abs()
+        err[ID] = cv[ID].to_numpy()
+        mae = err.groupby(ID, observed=True)[names].mean()
+        weights = self._weights(mae, names)
+        comb = self._combine(cv, weights, names)
+        scale = series_scale(self.train_, season_length(self.freq))
+        cv = cv.assign(_f=comb, _step=cv.groupby([ID, CUTOFF], observed=True).cumcount())
+        cv["_e"] = (cv[Y] - cv["_f"]) / cv[ID].map(scale)
+        errors = cv.pivot_table(index=[ID, CUTOFF], columns="_step", values="_e").reindex(
+            columns=range(h)).to_numpy()
+        sel = {"weights": weights, "mae": mae, "errors": errors}
+        self.calibration_[key] = sel
+        return sel
+
+    def _weights(self, mae: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+        """Per-series member weights (rows: series, columns: members)."""
+        series = self.train_[ID].unique()
+        mae = mae.reindex(series)
+        w = pd.DataFrame(0.0, index=series, columns=names)
+        for uid, row in mae.iterrows():
+            ok = row.dropna()
+            if ok.empty:  # no backtest for this series: equal weights
+                w.loc[uid, names] = 1.0 / len(names)
+                continue
+            if self.select:
+                w.loc[uid, ok.idxmin()] = 1.0
+                continue
+            best = ok.min()
+            keep = ok[ok <= 1.5 * best + 1e-12]  # drop clearly worse members
+            inv = 1.0 / np.maximum(keep, 1e-9)
+            w.loc[uid, keep.index] = (inv / inv.sum()).to_numpy()
+        return w
+
+    @staticmethod
+    def _combine(frame: pd.DataFrame, weights: pd.DataFrame, names: list[str]) -> np.ndarray:
+        w = weights.reindex(frame[ID].to_numpy())[names].to_numpy()
+        vals = frame[names].to_numpy(dtype=float)
+        missing = np.isnan(vals)
+        w = np.where(missing, 0.0, w)
+        total = w.sum(axis=1)
+        fallback = np.nanmean(np.where(missing, np.nan, vals), axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            comb = np.where(total > 0, (np.nan_to_num(vals) * w).sum(axis=1) / total, fallback)
+        return comb
+
+    def explain(self, h: int) -> pd.DataFrame:
+        """Per series: each member's backtest MAE, its weight and the chosen model."""
+        sel = self.selection(h)
+        mae = sel["mae"].add_prefix("mae_")
+        w = sel["weights"].add_prefix("weight_")
+        out = w.join(mae, how="left")
+        out["chosen"] = sel["weights"].idxmax(axis=1)
+        return out.rename_axis(ID).reset_index()
+
+    # ------------------------------------------------------------ predict
+    def _predict(self, h: int, future: pd.DataFrame, levels: list) -> pd.DataFrame:
+        sel = self.selection(h)
+        names = list(self.models_)
+        frame = future[[ID, DS]].copy()
+        for n, m in self.models_.items():
+            fc = m.predict(h, future=future, level=[])
+            frame = frame.merge(fc, on=[ID, DS], how="left")
+        frame[self.alias] = self._combine(frame, sel["weights"], names)
+        out = frame[[ID, DS, self.alias]].copy()
+        if levels:
+            errors = sel["errors"]
+            if np.isfinite(errors).sum() >= 5:
+                widths = step_quantiles(errors, levels, h)
+                self.interval_method_ = "conformal-backtest"
+            else:
+                from forecasting.intervals import naive_half_widths
+
+                widths = naive_half_widths(self.train_, levels, h, season_length(self.freq))
+                self.interval_method_ = "naive-theory"
+            scale = series_scale(self.train_, season_length(self.freq))
+            step = out.groupby(ID, observed=True).cumcount().to_numpy()
+            s = out[ID].map(scale).to_numpy(dtype=float)
+            mean = out[self.alias].to_numpy(dtype=float)
+            for lv in levels:
+                w = np.nan_to_num(widths[lv], nan=np.nanmax(widths[lv]) if np.isfinite(
+                    widths[lv]).any() else 0.0)[step] * s
+                out[lo_col(self.alias, lv)] = mean - w
+                out[hi_col(self.alias, lv)] = mean + w
+        return out
+
+
+class AutoSelect(Ensemble):
+    """Per series, the member with the lowest backtest error at this horizon."""
+
+    name = "auto"
+    select = True
