@@ -298,7 +298,7 @@ def festival_features(
     freq: str = "D",
     windows: Mapping[str, tuple[int, int]] | None = None,
     festivals: Iterable[str] | None = None,
-    week_label: str = "end",
+    week_label: str = "auto",
 ) -> pd.DataFrame:
     """Festival features for model training and prediction.
 
@@ -319,7 +319,10 @@ def festival_features(
         windows: per-festival ``(lower, upper)`` overriding :data:`DEFAULT_WINDOWS`.
         festivals: subset of :data:`FESTIVALS` (default: all).
         week_label: ``"end"`` (pandas W-XXX: a week is the label and the 6 days
-            before) or ``"start"`` (a week is the label and the 6 days after).
+            before), ``"start"`` (a week is the label and the 6 days after) or
+            ``"auto"``: Monday labels are week starts (ISO weeks, and how
+            ``io`` labels weeks it aggregates), any other weekday a week end
+            (e.g. Walmart's Friday-ending weeks).
 
     Returns:
         Frame with one row per input date, same length and order, and a fresh
@@ -331,6 +334,8 @@ def festival_features(
     """
     wins = resolve_windows(windows, festivals)
     kind = _freq_kind(freq)
+    if week_label == "auto":
+        week_label = "start" if str(freq).upper() in ("W", "W-MON") else "end"
     if week_label not in ("end", "start"):
         raise ShopcastError("calendar_week_label", week_label=week_label)
     days, valid = _to_days(dates)

@@ -155,7 +155,9 @@ def make_future_frame(
         given[DS] = pd.to_datetime(given[DS])
         keep = [c for c in given.columns if c in drivers]
         if ID in future.columns:
-            fut = fut.merge(given[[ID, DS, *keep]], on=[ID, DS], how="left")
+            # one row per series and date: a repeated plan row must not duplicate the forecast
+            plan = given[[ID, DS, *keep]].drop_duplicates([ID, DS], keep="last")
+            fut = fut.merge(plan, on=[ID, DS], how="left")
         else:  # one driver plan for all series
             fut = fut.merge(given[[DS, *keep]].drop_duplicates(DS), on=DS, how="left")
     lastvals = history.sort_values(DS).groupby(ID, observed=True)[drivers].last() if drivers else None

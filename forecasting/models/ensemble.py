@@ -61,19 +61,8 @@ class Ensemble(Forecaster):
         key = ("selection", h)
         if key in self.calibration_:
             return self.calibration_[key]
-        from forecasting.backtest import cross_validation
-
         names = list(self.models_)
-        windows = int(self.params.get("windows", 2))
-        try:
-            cv = cross_validation(self.train_, self.freq, names, h, n_windows=windows, levels=[],
-                                  model_params=self.params.get("member_params", {}),
-                                  seed=self.seed)
-        except ShopcastError:
-            cv = pd.DataFrame(columns=[ID, DS, CUTOFF, Y, *names])
-        for n in names:
-            if n not in cv.columns:
-                cv[n] = np.nan
+        cv = self.member_backtest(h)
         err = cv[names].sub(cv[Y], axis=0).abs()
         err[ID] = cv[ID].to_numpy()
         mae = err.groupby(ID, observed=True)[names].mean()
@@ -87,6 +76,34 @@ class Ensemble(Forecaster):
         sel = {"weights": weights, "mae": mae, "errors": errors}
         self.calibration_[key] = sel
         return sel
+
+    def member_backtest(self, h: int) -> pd.DataFrame:
+        """Rolling-origin backtest of the members at horizon ``h`` (kept per ``h``)."""
+        key = ("cv", h)
+        if key not in self.calibration_:
+            from forecasting.backtest import cross_validation
+
+            names = list(self.models_)
+            windows = int(self.params.get("windows", 2))
+            try:
+                cv = cross_validation(self.train_, self.freq, names, h, n_windows=windows,
+                                      levels=[], model_params=self.params.get("member_params", {}),
+                                      seed=self.seed)
+            except ShopcastError:
+                cv = pd.DataFrame(columns=[ID, DS, CUTOFF, Y, *names])
+            for n in names:
+                if n not in cv.columns:
+                    cv[n] = np.nan
+            self.calibration_[key] = cv
+        return self.calibration_[key]
+
+    def variant(self, select: bool) -> Ensemble:
+        """The fitted sibling (``auto`` <-> ``ensemble``) sharing members and backtests."""
+        cls = AutoSelect if select else Ensemble
+        other = cls(**{**self.get_params(), "alias": cls.name})
+        other.__dict__.update({k: v for k, v in self.__dict__.items() if k not in ("alias",)})
+        other.calibration_ = {k: v for k, v in self.calibration_.items() if k[0] == "cv"}
+        return other
 
     def _weights(self, mae: pd.DataFrame, names: list[str]) -> pd.DataFrame:
         """Per-series member weights (rows: series, columns: members)."""

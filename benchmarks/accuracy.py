@@ -1,0 +1,226 @@
+"""Shopcast vs peer forecasters on real retail data, same backtest for all.
+
+    .venv/bin/python benchmarks/accuracy.py [--dataset rossmann|walmart|both]
+                                            [--series N] [--skip-prophet]
+
+Peers: seasonal naive, statsforecast AutoETS, and Prophet with the same
+drivers added as regressors (default settings otherwise). Shopcast: ``auto``
+(best member per series by an inner backtest) and ``ensemble`` (inverse-error
+weights), both with conformal bands from their own inner-backtest errors.
+
+Protocol (no peeking, no tuning on the test windows): rolling origin with 3
+windows; every model is refitted at each cut-off on the data up to it; drivers
+known in advance (promo calendar, opening days, holidays) are given for the
+forecast dates, as in production.
+
+- Rossmann (../shared/data/rossmann100): 100 stores, daily, h=42. Drivers:
+  Promo, Open, StateHoliday, SchoolHoliday. Missing days (17 stores close for
+  ~6 months in 2014) are filled as closed (Open=0, Sales=0). Scored on open
+  days only (Open=1), as in the Kaggle competition — a closed store sells 0.
+- Walmart (../shared/data/walmart_weekly): weekly, h=13, a seeded sample of
+  complete store-department series. Driver: IsHoliday. Negative sales (returns)
+  are kept.
+
+Printed: WAPE, MASE (in-sample seasonal naive scale at each cut-off), 80%/95%
+coverage, wall time, and Shopcast's WAPE as a ratio of the best peer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+DATA = ROOT.parent / "shared" / "data"
+
+from benchmarks._table import markdown  # noqa: E402
+from forecasting.backtest import cutoffs  # noqa: E402
+from forecasting.schema import DS, ID, Y, future_dates, hi_col, lo_col  # noqa: E402
+
+PEERS = ("seasonal_naive", "AutoETS", "Prophet")
+OURS = ("auto", "ensemble")
+
+
+def rossmann(n_series: int | None) -> tuple[pd.DataFrame, str, int, int]:
+    raw = pd.read_csv(DATA / "rossmann100" / "train.csv", low_memory=False)
+    raw["Date"] = pd.to_datetime(raw["Date"])
+    stores = sorted(raw["Store"].unique())
+    if n_series:
+        stores = stores[:n_series]
+    raw = raw[raw["Store"].isin(stores)]
+    full = pd.MultiIndex.from_product([stores, pd.date_range(raw["Date"].min(), raw["Date"].max())],
+                                      names=["Store", "Date"])
+    df = raw.set_index(["Store", "Date"]).reindex(full).reset_index()
+    df = pd.DataFrame({
+        ID: df["Store"].astype(str), DS: df["Date"], Y: df["Sales"].fillna(0.0).astype(float),
+        "promo": df["Promo"].fillna(0).astype(float), "open": df["Open"].fillna(0).astype(float),
+        "state_holiday": (df["StateHoliday"].astype(str).fillna("0") != "0").astype(float),
+        "school_holiday": df["SchoolHoliday"].fillna(0).astype(float),
+    })
+    return df, "D", 42, 7
+
+
+def walmart(n_series: int | None) -> tuple[pd.DataFrame, str, int, int]:
+    raw = pd.read_csv(DATA / "walmart_weekly" / "train.csv.zip")
+    raw["Date"] = pd.to_datetime(raw["Date"])
+    raw["uid"] = raw["Store"].astype(str) + "_" + raw["Dept"].astype(str)
+    n_weeks = raw["Date"].nunique()
+    counts = raw.groupby("uid")["Date"].nunique()
+    complete = sorted(counts[counts == n_weeks].index)
+    rng = np.random.default_rng(0)
+    pick = rng.choice(complete, size=min(n_series or 300, len(complete)), replace=False)
+    df = raw[raw["uid"].isin(pick)]
+    df = pd.DataFrame({ID: df["uid"], DS: df["Date"], Y: df["Weekly_Sales"].astype(float),
+                       "holiday": df["IsHoliday"].astype(float)})
+    return df.sort_values([ID, DS]).reset_index(drop=True), "W-FRI", 13, 52
+
+
+# ---------------------------------------------------------------- peers
+def peer_snaive(train, fut, freq, h, m, levels):
+    from forecasting.models import create
+
+    return create("seasonal_naive", alias="seasonal_naive").fit(train[[ID, DS, Y]], freq).predict(
+        h, level=levels)
+
+
+def peer_ets(train, fut, freq, h, m, levels):
+    from statsforecast import StatsForecast
+    from statsforecast.models import AutoETS
+
+    sf = StatsForecast(models=[AutoETS(season_length=m)], freq=freq, n_jobs=1)
+    out = sf.forecast(df=train[[ID, DS, Y]], h=h, level=list(levels))
+    return out.reset_index() if ID not in out.columns else out
+
+
+def peer_prophet(train, fut, freq, h, m, levels):
+    from prophet import Prophet
+
+    for name in ("cmdstanpy", "prophet"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    drivers = [c for c in train.columns if c not in (ID, DS, Y)]
+    parts = []
+    for uid, g in train.groupby(ID):
+        regs = [c for c in drivers if g[c].nunique() > 1]
+        ms = {}
+        for lv in levels:  # Prophet gives one interval width per fit; refit per level
+            p = Prophet(interval_width=lv / 100)
+            for c in regs:
+                p.add_regressor(c)
+            p.fit(g[[DS, Y, *regs]])
+            ms[lv] = p
+        f = fut[fut[ID] == uid][[DS, *regs]]
+        part = pd.DataFrame({ID: uid, DS: f[DS].to_numpy()})
+        for i, lv in enumerate(levels):
+            pr = ms[lv].predict(f)
+            if i == 0:
+                part["Prophet"] = pr["yhat"].to_numpy()
+            part[lo_col("Prophet", lv)] = pr["yhat_lower"].to_numpy()
+            part[hi_col("Prophet", lv)] = pr["yhat_upper"].to_numpy()
+        parts.append(part)
+    return pd.concat(parts, ignore_index=True)
+
+
+def ours(train, fut, freq, h, m, levels):
+    from forecasting.models import create
+
+    ens = create("ensemble").fit(train, freq)
+    a = ens.predict(h, future=fut, level=levels)
+    auto = ens.variant(select=True)
+    b = auto.predict(h, future=fut, level=levels)
+    return a.merge(b, on=[ID, DS])
+
+
+# ---------------------------------------------------------------- scoring
+def score(cv: pd.DataFrame, train_by_cut: dict, models, m, levels, mask=None) -> pd.DataFrame:
+    rows = []
+    ev = cv if mask is None else cv[mask]
+    for name in models:
+        if name not in ev:
+            continue
+        d = ev.dropna(subset=[name])
+        err = (d[Y] - d[name]).abs()
+        wape = err.sum() / d[Y].abs().sum()
+        mases = []
+        for (cut, uid), g in d.groupby(["cutoff", ID]):
+            y = train_by_cut[cut].get(uid)
+            if y is None or len(y) <= m:
+                continue
+            scale = np.mean(np.abs(y[m:] - y[:-m]))
+            if scale > 0:
+                mases.append(np.mean(np.abs(g[Y] - g[name])) / scale)
+        row = {"model": name, "WAPE": wape, "MASE": float(np.mean(mases))}
+        for lv in levels:
+            row[f"cov{lv}"] = ((d[Y] >= d[lo_col(name, lv)]) & (d[Y] <= d[hi_col(name, lv)])).mean()
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def run(dataset: str, n_series: int | None, skip_prophet: bool, windows: int = 3) -> None:
+    loader = {"rossmann": rossmann, "walmart": walmart}[dataset]
+    df, freq, h, m = loader(n_series)
+    levels = [80, 95]
+    funcs = {"seasonal_naive": peer_snaive, "AutoETS": peer_ets, "Prophet": peer_prophet,
+             "shopcast": ours}
+    if skip_prophet:
+        funcs.pop("Prophet")
+    times = {k: 0.0 for k in funcs}
+    frames, train_by_cut = [], {}
+    for cut in cutoffs(df, h, windows, freq):
+        train = df[df[DS] <= cut]
+        dates = future_dates(cut, h, freq)
+        test = df[df[DS].isin(dates)]
+        fut = test.drop(columns=[Y])
+        train_by_cut[cut] = {u: g[Y].to_numpy(float) for u, g in train.groupby(ID)}
+        frame = test.assign(cutoff=cut)
+        for name, fn in funcs.items():
+            t0 = time.perf_counter()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                fc = fn(train, fut, freq, h, m, levels)
+            times[name] += time.perf_counter() - t0
+            frame = frame.merge(fc, on=[ID, DS], how="left")
+            print(f"  {dataset} cutoff {cut.date()} {name}: {time.perf_counter() - t0:.1f}s",
+                  file=sys.stderr, flush=True)
+        frames.append(frame)
+    cv = pd.concat(frames, ignore_index=True)
+    mask = cv["open"] == 1 if "open" in cv else None
+    names = [n for n in (*PEERS, *OURS) if n in cv]
+    table = score(cv, train_by_cut, names, m, levels, mask)
+    t = {"seasonal_naive": times["seasonal_naive"], "AutoETS": times["AutoETS"],
+         "Prophet": times.get("Prophet", np.nan), "auto": times["shopcast"],
+         "ensemble": times["shopcast"]}
+    table["wall_s"] = table["model"].map(t)
+    peers = table[table["model"].isin(PEERS)]
+    best = peers["WAPE"].min()
+    table["WAPE/best_peer"] = table["WAPE"] / best
+    n = cv[ID].nunique()
+    print(f"\n### {dataset}: {n} series, freq {freq}, h={h}, {windows} windows"
+          + (" (scored on open days)" if mask is not None else ""))
+    print("(auto and ensemble share one fit: wall_s is their joint time)")
+    print(markdown(table))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--dataset", default="both", choices=["rossmann", "walmart", "both"])
+    ap.add_argument("--series", type=int, default=None, help="limit the number of series")
+    ap.add_argument("--skip-prophet", action="store_true")
+    args = ap.parse_args()
+    if not DATA.exists():
+        sys.exit(f"{DATA} not found: this benchmark needs ../shared/data")
+    for ds in (["rossmann", "walmart"] if args.dataset == "both" else [args.dataset]):
+        run(ds, args.series, args.skip_prophet)
+
+
+if __name__ == "__main__":
+    main()

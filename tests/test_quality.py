@@ -1,0 +1,198 @@
+"""Data-quality findings: each check fires on the problem it names and stays quiet otherwise."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecasting import io, quality
+from forecasting.i18n import catalog
+
+LOCALES = Path(__file__).resolve().parents[1] / "forecasting" / "locales"
+
+
+def clean_panel(n_series: int = 3, days: int = 120, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    ds = pd.date_range("2024-01-01", periods=days)
+    parts = []
+    for s in range(n_series):
+        y = 50 + 10 * np.sin(2 * np.pi * np.arange(days) / 7) + rng.normal(0, 3, days)
+        parts.append(pd.DataFrame({"unique_id": f"s{s}", "ds": ds, "y": y, "promo": 0.0}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def keys(findings: list[quality.Finding]) -> dict[str, quality.Finding]:
+    return {f.key: f for f in findings}
+
+
+def test_clean_data_only_gets_a_summary():
+    found = quality.check_history(clean_panel(), "D", horizon=14)
+    assert [f.key for f in found] == ["summary"]
+    s = found[0].params
+    assert s["n_series"] == 3 and s["n_periods"] == 120 and s["start"] == "2024-01-01"
+
+
+def test_summary():
+    h = clean_panel(n_series=2, days=10)
+    s = quality.summary(h, "D")
+    assert s["n_series"] == 2 and s["n_periods"] == 10 and s["n_rows"] == 20
+    assert s["start"] == pd.Timestamp("2024-01-01") and s["end"] == pd.Timestamp("2024-01-10")
+    assert s["total_y"] == pytest.approx(h["y"].sum()) and s["freq"] == "D"
+    assert quality.summary(h.iloc[:0], "D")["n_series"] == 0
+
+
+def test_gaps_filled_reported_from_history_attrs():
+    raw = pd.DataFrame({"date": pd.date_range("2024-01-01", periods=30), "units": 5.0})
+    raw = raw.drop(index=range(10, 15))
+    h = io.load(raw.to_csv(index=False).encode(), name="g.csv").history()
+    f = keys(quality.check_history(h, "D"))
+    assert f["gaps_filled"].params["count"] == 5 and f["gaps_filled"].severity == "warning"
+    assert "gaps_unfilled" not in f
+
+
+def test_gaps_and_blanks_found_without_attrs():
+    h = clean_panel(days=60)
+    h = h.drop(index=[10, 11, 12]).reset_index(drop=True)
+    h.loc[20, "y"] = np.nan
+    f = keys(quality.check_history(h, "D"))
+    assert f["gaps_unfilled"].params["count"] == 3
+    assert f["missing_values"].params["count"] == 1
+
+
+def test_weekly_gaps_counted_in_weeks():
+    ds = pd.date_range("2024-01-05", periods=20, freq="W-FRI").delete([4, 5])
+    h = pd.DataFrame({"unique_id": "a", "ds": ds, "y": 1.0})
+    assert keys(quality.check_history(h, "W-FRI"))["gaps_unfilled"].params["count"] == 2
+
+
+def test_negative_values():
+    h = clean_panel()
+    h.loc[7, "y"] = -12.0
+    f = keys(quality.check_history(h, "D"))["negative_values"]
+    assert f.params["count"] == 1 and f.params["series"] == "s0"
+    assert f.params["date"] == "2024-01-08"
+
+
+def test_zero_runs_inside_series_only():
+    h = clean_panel(n_series=2)
+    h.loc[30:44, "y"] = 0.0  # s0: a 15-day stock-out between sales
+    h.loc[120:130, "y"] = 0.0  # s1: starts at zero (a launch), not a stock-out
+    f = keys(quality.check_history(h, "D"))
+    runs = f["zero_runs"].params
+    assert runs["count"] == 1 and runs["series"] == "s0" and runs["length"] == 15
+    assert runs["date"] == "2024-01-31"
+    assert "many_zeros" not in f
+
+
+def test_many_zeros():
+    h = clean_panel()
+    h.loc[h.index % 2 == 0, "y"] = 0.0
+    f = keys(quality.check_history(h, "D"))
+    assert f["many_zeros"].params["share"] == "50%"
+
+
+def test_outliers_and_promo_spikes():
+    h = clean_panel()
+    h.loc[50, "y"] = 500.0  # a typo-sized spike
+    h.loc[200, ["y", "promo"]] = [400.0, 1.0]  # a promotion spike is expected
+    f = keys(quality.check_history(h, "D"))["outliers"]
+    assert f.params["count"] == 1 and f.params["explained"] == 1
+    assert f.params["series"] == "s0" and f.params["date"] == "2024-02-20"
+    h.loc[50, "y"] = 50.0
+    f = keys(quality.check_history(h, "D"))
+    assert "outliers" not in f and f["outliers_explained"].params["count"] == 1
+
+
+def test_too_short_for_season_and_horizon():
+    h = clean_panel(days=20)
+    f = keys(quality.check_history(h, "D", horizon=7))
+    assert "too_short" not in f  # 20 >= max(2 x 7, 2 x 7)
+    f = keys(quality.check_history(h, "D", horizon=14))
+    assert f["too_short"].params["need"] == 28 and f["too_short"].params["count"] == 3
+    found = quality.check_history(h, "D", horizon=30)
+    assert found[0].key == "too_short_horizon" and found[0].severity == "error"
+    weekly = pd.DataFrame(
+        {
+            "unique_id": "a",
+            "y": 1.0 + np.arange(60),
+            "ds": pd.date_range("2024-01-05", periods=60, freq="W-FRI"),
+        }
+    )
+    assert keys(quality.check_history(weekly, "W-FRI"))["too_short"].params["need"] == 104
+
+
+def test_constant_series():
+    h = clean_panel()
+    h.loc[h["unique_id"] == "s1", "y"] = 0.0
+    f = keys(quality.check_history(h, "D"))["constant_series"]
+    assert f.params["count"] == 1 and f.params["series"] == "s1" and f.params["zero"] == 1
+
+
+def test_findings_sorted_by_severity():
+    h = clean_panel(days=10)
+    h.loc[3, "y"] = -1
+    sev = [f.severity for f in quality.check_history(h, "D", horizon=30)]
+    order = {"error": 0, "warning": 1, "info": 2}
+    assert sev == sorted(sev, key=order.get) and sev[0] == "error"
+
+
+def test_load_findings_from_notes():
+    raw = pd.DataFrame(
+        {
+            "日期": ["2024-01-01", "2024-01-01", "合计", "2024-01-02"],
+            "销量": ["1", "x", "3", "4"],
+            "访客数": 1,
+            "备注": "a",
+            "折扣": [0.8, 0.9, 1.0, 0.9],
+        }
+    )
+    data = io.load(raw.to_csv(index=False).encode(), name="n.csv")
+    f = keys(quality.load_findings(data))
+    assert f["dates_dropped"].params == {"count": 1, "row": 4, "value": "合计"}
+    assert f["target_unparseable"].params["value"] == "x"
+    assert f["duplicates_merged"].params["count"] == 1
+    assert "discount_rule_paid" in f
+    assert f["not_drivers"].params["columns"] == "访客数"
+    assert quality.load_findings({}) == []
+
+
+def _keys_in_source(path: Path, pattern: str) -> set[str]:
+    return set(re.findall(pattern, path.read_text(encoding="utf-8")))
+
+
+def test_every_key_is_translated_in_both_languages():
+    root = Path(__file__).resolve().parents[1] / "forecasting"
+    errors = _keys_in_source(root / "io.py", r'ShopcastError\(\s*"(\w+)"')
+    found = _keys_in_source(root / "quality.py", r'Finding\(\s*"(\w+)"')
+    found |= {f"discount_rule_{r}" for r in ("paid", "percent", "off")}
+    assert len(errors) > 20 and len(found) > 15
+    for lang in ("zh", "en"):
+        own = json.loads((LOCALES / f"io.{lang}.json").read_text(encoding="utf-8"))
+        cat = catalog(lang)
+        for k in errors:
+            assert f"error.{k}" in own, (lang, k)
+        for k in found:
+            assert f"quality.{k}" in cat, (lang, k)
+    zh = json.loads((LOCALES / "io.zh.json").read_text(encoding="utf-8"))
+    en = json.loads((LOCALES / "io.en.json").read_text(encoding="utf-8"))
+    assert zh.keys() == en.keys()
+    for k in zh:  # same placeholders in both languages
+        assert set(re.findall(r"{(\w+)}", zh[k])) == set(re.findall(r"{(\w+)}", en[k])), k
+
+
+def test_messages_fill_every_placeholder():
+    h = clean_panel(days=20)
+    h.loc[3, "y"] = -1.0
+    h.loc[5, "y"] = 900.0
+    h.loc[h["unique_id"] == "s2", "y"] = 4.0
+    found = quality.check_history(h.drop(index=[8]), "D", horizon=14)
+    assert len(found) >= 5
+    for f in found:
+        for lang in ("zh", "en"):
+            text = f.message(lang)
+            assert "{" not in text and not text.startswith("quality."), (f.key, text)
