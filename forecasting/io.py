@@ -373,9 +373,19 @@ def _read_parquet(data: bytes, name: str) -> pd.DataFrame:
     return df
 
 
+def _excel_engine() -> str:
+    """calamine (Rust) reads a 33k-row sheet ~5x faster than openpyxl."""
+    try:
+        import python_calamine  # noqa: F401
+
+        return "calamine"
+    except ImportError:
+        return "openpyxl"
+
+
 def _read_excel(data: bytes, name: str, sheet: str | int | None) -> tuple[pd.DataFrame, int]:
     try:
-        book = pd.ExcelFile(_io.BytesIO(data), engine="openpyxl")
+        book = pd.ExcelFile(_io.BytesIO(data), engine=_excel_engine())
     except Exception as exc:  # noqa: BLE001
         raise ShopcastError(
             "io_unreadable", file=name, kind="Excel", detail=str(exc)[:120]
