@@ -1,6 +1,7 @@
 """Command line: the dashboard's pipeline without the dashboard.
 
     python -m forecasting forecast INPUT --horizon 28 --models ets,lightgbm --level 80 95 --out f.csv
+    python -m forecasting backtest INPUT --horizon 28 --windows 3 --models auto --out metrics.csv
     python -m forecasting scenario INPUT --scenario S.json --horizon 42 --out s.csv
     python -m forecasting sample
 
@@ -56,6 +57,10 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--out", "-o", required=True, help="output CSV")
 
     _add_scenario_parser(sub)
+
+    from forecasting.cli_backtest import add_parser as add_backtest_parser
+
+    add_backtest_parser(sub)
 
     s = sub.add_parser("sample", help="regenerate the bundled sample data")
     s.add_argument("--out-dir", default="sample_data")
@@ -276,6 +281,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "forecast":
             return cmd_forecast(args)
+        if args.command == "backtest":
+            from forecasting.cli_backtest import cmd_backtest
+
+            return cmd_backtest(args)
         if args.command == "scenario":
             return cmd_scenario(args)
         return cmd_sample(args)
