@@ -1,0 +1,425 @@
+"""Features for the global machine-learning models (LightGBM, MLP, LSTM).
+
+One model is trained across all series, so every series is first divided by its
+own scale (mean sales of the last year): a SKU selling 5 a day and one selling
+5,000 a day then look alike. The history is laid out as a *panel*: one row per
+series, one column per period, right-aligned so every series' last observed
+period sits in the same column (``Panel.origin - 1``) and the ``h`` future
+periods follow it. Lags, rolling statistics, calendar, festival and driver
+features are gathered from that grid by index, which makes the recursive
+forecast one vectorised step per horizon period for all series at once.
+
+Pure pandas/numpy: no modelling library is imported here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from forecasting.schema import DS, ID, Y, _is_price_like, season_length
+
+
+@dataclass(frozen=True)
+class LagSpec:
+    """Default feature geometry for one frequency.
+
+    Attributes:
+        lags: target lags (in periods) given to the tree model.
+        windows: widths of the rolling mean/std of past values (ending one period back).
+        min_context: periods of history a training row needs before its target.
+        min_history: shortest series (in periods) the feature models accept.
+        year: periods per year, used for the target scale.
+        price_window: periods in the "recent mean price" a price is compared with.
+        window: default input window of the neural models.
+    """
+
+    lags: tuple[int, ...]
+    windows: tuple[int, ...]
+    min_context: int
+    min_history: int
+    year: int
+    price_window: int
+    window: int
+
+
+_SPECS: dict[int, LagSpec] = {
+    7: LagSpec((1, 2, 3, 7, 14, 21, 28), (7, 28), 7, 56, 365, 28, 28),
+    52: LagSpec((1, 2, 4, 13, 52), (4, 13), 4, 26, 52, 13, 52),
+    12: LagSpec((1, 2, 3, 12), (3, 12), 3, 18, 12, 3, 12),
+}
+_FALLBACK = LagSpec((1, 2, 3), (3,), 3, 12, 12, 3, 6)
+
+
+def lag_spec(freq: str) -> LagSpec:
+    """The default lags, windows and history needs for ``freq`` (by its season length)."""
+    return _SPECS.get(season_length(freq), _FALLBACK)
+
+
+def target_scales(df: pd.DataFrame, freq: str) -> pd.Series:
+    """Per-series divisor that puts every series on a common scale.
+
+    The mean of the last year of ``y``; falls back to the mean ``|y|`` over the
+    whole history (a series whose last year nets out to zero or less), then 1.
+
+    Returns:
+        Series indexed by ``unique_id``.
+    """
+    year = lag_spec(freq).year
+
+    def one(y: pd.Series) -> float:
+        v = y.to_numpy(dtype=float)
+        v = v[np.isfinite(v)]
+        for cand in (v[-year:].mean() if len(v) else np.nan, np.abs(v).mean() if len(v) else 0):
+            if np.isfinite(cand) and cand > 0:
+                return float(cand)
+        return 1.0
+
+    return df.groupby(ID, observed=True, sort=True)[Y].apply(one)
+
+
+def calendar_features(dates: pd.DatetimeIndex, freq: str, cyclic: bool = False) -> pd.DataFrame:
+    """Calendar columns for ``dates`` at the resolution of ``freq``.
+
+    Args:
+        dates: the dates to describe.
+        freq: pandas frequency alias (D, W-*, MS).
+        cyclic: encode positions as sin/cos pairs and the weekday one-hot
+            (what a neural network needs); otherwise plain integers (fine for trees).
+
+    Returns:
+        Frame aligned with ``dates`` (default integer index), float columns.
+    """
+    dates = pd.DatetimeIndex(dates)
+    m = season_length(freq)
+    doy = 2 * np.pi * (dates.dayofyear.to_numpy() - 1) / 365.25
+    out: dict[str, np.ndarray] = {}
+    if cyclic:
+        if m == 7:
+            dow = dates.dayofweek.to_numpy()
+            for d in range(7):
+                out[f"cal_dow_{d}"] = (dow == d).astype(float)
+            dom = 2 * np.pi * (dates.day.to_numpy() - 1) / 31
+            out["cal_dom_sin"], out["cal_dom_cos"] = np.sin(dom), np.cos(dom)
+    else:
+        if m == 7:
+            out["cal_dow"] = dates.dayofweek.to_numpy().astype(float)
+            out["cal_dom"] = dates.day.to_numpy().astype(float)
+        if m in (7, 52):
+            out["cal_woy"] = dates.isocalendar().week.to_numpy().astype(float)
+        out["cal_month"] = dates.month.to_numpy().astype(float)
+    out["cal_doy_sin"], out["cal_doy_cos"] = np.sin(doy), np.cos(doy)
+    return pd.DataFrame(out)
+
+
+def festival_columns(dates: pd.DatetimeIndex, freq: str) -> pd.DataFrame:
+    """Festival columns (``fest_<name>``, ``fest_<name>_d``) aligned with ``dates``."""
+    from forecasting.calendar import festival_features
+
+    fest = festival_features(pd.DatetimeIndex(dates), freq)
+    return fest.reset_index(drop=True).astype(float)
+
+
+@dataclass
+class Panel:
+    """Series on a common right-aligned grid.
+
+    Attributes:
+        ids: series names, one per row.
+        dates: ``(n, T)`` datetime64 of each cell (extrapolated before a series starts).
+        y: ``(n, T)`` scaled target; NaN before a series starts and in future cells
+            not yet forecast; gaps inside a series are interpolated (used as lags only).
+        observed: ``(n, T)`` True where ``y`` was really observed (training targets).
+        first: column of each series' first observation.
+        origin: first future column (the same for every series).
+        exog: ``(n, T, f)`` float32 exogenous features (calendar, festivals, drivers).
+        scale: ``(n,)`` the divisor of each series.
+    """
+
+    ids: np.ndarray
+    dates: np.ndarray
+    y: np.ndarray
+    observed: np.ndarray
+    first: np.ndarray
+    origin: int
+    exog: np.ndarray
+    scale: np.ndarray
+
+
+class FeatureMaker:
+    """Learns the per-series facts features need (scales, drivers) and builds features.
+
+    Args:
+        freq: pandas frequency alias of the data.
+        lags: target lags for tabular features; default from ``lag_spec(freq)``.
+        windows: rolling window widths; default from ``lag_spec(freq)``.
+        cyclic: calendar encoding for neural networks (see ``calendar_features``).
+        pad: extra empty columns kept before the longest series (at least the
+            widest lag/window, so every index stays inside the grid).
+    """
+
+    def __init__(
+        self,
+        freq: str,
+        lags: tuple[int, ...] | list[int] | None = None,
+        windows: tuple[int, ...] | list[int] | None = None,
+        cyclic: bool = False,
+        pad: int = 0,
+    ) -> None:
+        spec = lag_spec(freq)
+        self.freq = freq
+        self.spec = spec
+        self.lags = tuple(sorted({int(v) for v in (lags or spec.lags) if int(v) >= 1}))
+        self.windows = tuple(sorted({int(v) for v in (windows or spec.windows) if int(v) >= 1}))
+        self.cyclic = cyclic
+        self.pad = max([pad, spec.price_window, *self.lags, *self.windows])
+
+    # ------------------------------------------------------------------ fitting
+    def fit(self, df: pd.DataFrame) -> FeatureMaker:
+        """Remember series scales and which drivers are usable numbers.
+
+        Args:
+            df: training history (``unique_id, ds, y`` + driver columns).
+        """
+        self.scales_ = target_scales(df, self.freq)
+        drivers = []
+        for col in df.columns:
+            if col in (ID, DS, Y):
+                continue
+            vals = pd.to_numeric(df[col], errors="coerce")
+            if vals.notna().any():  # text columns carry nothing a model can use
+                drivers.append(col)
+        self.drivers_ = drivers
+        self.price_cols_ = [c for c in drivers if _is_price_like(c)]
+        probe = pd.DatetimeIndex(df[DS].iloc[:1])
+        groups = {
+            "calendar": list(calendar_features(probe, self.freq, self.cyclic).columns),
+            "festival": list(festival_columns(probe, self.freq).columns),
+            "driver": [f"{c}_rel" if c in self.price_cols_ else c for c in drivers],
+            "static": ["log_scale"],
+        }
+        self.exog_names_ = [name for names in groups.values() for name in names]
+        # positions of each group inside the exogenous block (e.g. drivers only)
+        start, self.exog_groups_ = 0, {}
+        for group, names in groups.items():
+            self.exog_groups_[group] = list(range(start, start + len(names)))
+            start += len(names)
+        return self
+
+    @property
+    def feature_names(self) -> list[str]:
+        """Column names of ``tabular``'s output."""
+        lag = [f"lag_{v}" for v in self.lags]
+        roll = [f"roll_{s}_{w}" for w in self.windows for s in ("mean", "std")]
+        return [*lag, *roll, *self.exog_names_]
+
+    # -------------------------------------------------------------------- panel
+    def panel(self, df: pd.DataFrame, future: pd.DataFrame | None = None, h: int = 0) -> Panel:
+        """Lay out history (and the future driver frame) on the right-aligned grid.
+
+        Args:
+            df: history of series seen by ``fit`` (others are ignored).
+            future: ``unique_id, ds`` + drivers for the ``h`` periods after each
+                series' last date (``schema.make_future_frame``).
+            h: number of future columns.
+        """
+        df = df[df[ID].isin(self.scales_.index)]
+        ids = np.array(sorted(df[ID].unique()), dtype=object)
+        row_of = pd.Series(np.arange(len(ids)), index=ids)
+        last = df.groupby(ID, observed=True)[DS].max().reindex(ids)
+        k_hist = self._offsets(df[DS], df[ID].map(last))
+        length = int(-k_hist.min()) + 1 if len(k_hist) else 1
+        origin = self.pad + length
+        width = origin + h
+        n = len(ids)
+        rows = df[ID].map(row_of).to_numpy()
+        cols = origin - 1 + k_hist
+
+        y = np.full((n, width), np.nan)
+        y[rows, cols] = df[Y].to_numpy(dtype=float)
+        observed = ~np.isnan(y)
+        first = np.argmax(observed, axis=1)
+        scale = self.scales_.reindex(ids).to_numpy(dtype=float)
+        y = pd.DataFrame(y / scale[:, None]).interpolate(axis=1, limit_area="inside").to_numpy()
+        y[:, origin:] = np.nan
+
+        steps = np.arange(width) - (origin - 1)
+        dates = self._shift(last.to_numpy(dtype="datetime64[ns]"), steps)
+
+        raw = {c: np.full((n, width), np.nan) for c in self.drivers_}
+        for c in self.drivers_:
+            raw[c][rows, cols] = pd.to_numeric(df[c], errors="coerce").to_numpy(dtype=float)
+        if future is not None and h > 0 and len(future):
+            fut = future[future[ID].isin(row_of.index)]
+            k_fut = self._offsets(fut[DS], fut[ID].map(last))
+            ok = (k_fut >= 1) & (k_fut <= h)
+            frows = fut[ID].map(row_of).to_numpy()[ok]
+            fcols = (origin - 1 + k_fut)[ok]
+            for c in self.drivers_:
+                if c in fut.columns:
+                    vals = pd.to_numeric(fut[c], errors="coerce").to_numpy(dtype=float)[ok]
+                    raw[c][frows, fcols] = vals
+        exog = self._exog(dates, raw, origin, scale)
+        return Panel(ids, dates, y, observed, first, origin, exog, scale)
+
+    def _offsets(self, ds: pd.Series, last: pd.Series) -> np.ndarray:
+        """Whole periods from each series' last date to ``ds`` (0 = last, -1 = before)."""
+        ds = pd.to_datetime(ds).reset_index(drop=True)
+        last = pd.to_datetime(last).reset_index(drop=True)
+        if self._monthly:
+            return ((ds.dt.year - last.dt.year) * 12 + ds.dt.month - last.dt.month).to_numpy()
+        step = self._step_ns
+        return np.rint((ds - last).dt.total_seconds().to_numpy() * 1e9 / step).astype(int)
+
+    def _shift(self, last: np.ndarray, steps: np.ndarray) -> np.ndarray:
+        """``(n, T)`` dates ``steps`` periods after each series' ``last`` date."""
+        if self._monthly:
+            months = last.astype("datetime64[M]")[:, None] + steps[None, :]
+            base = self.freq.split("-")[0].upper()
+            if base == "MS":
+                return months.astype("datetime64[ns]")
+            return ((months + 1).astype("datetime64[D]") - 1).astype("datetime64[ns]")
+        return last[:, None] + (steps[None, :] * self._step_ns).astype("timedelta64[ns]")
+
+    @property
+    def _monthly(self) -> bool:
+        return self.freq.split("-")[0].upper() in ("M", "ME", "MS")
+
+    @property
+    def _step_ns(self) -> int:
+        base = self.freq.split("-")[0].upper()
+        if base == "W":
+            return 7 * 86_400 * 10**9
+        try:
+            return int(pd.tseries.frequencies.to_offset(self.freq).nanos)
+        except ValueError:  # non-fixed offsets we do not model: treat as daily
+            return 86_400 * 10**9
+
+    def _exog(self, dates: np.ndarray, raw: dict, origin: int, scale: np.ndarray) -> np.ndarray:
+        n, width = dates.shape
+        uniq, inverse = np.unique(dates.ravel(), return_inverse=True)
+        idx = pd.DatetimeIndex(uniq)
+        cal = pd.concat(
+            [calendar_features(idx, self.freq, self.cyclic), festival_columns(idx, self.freq)],
+            axis=1,
+        ).to_numpy(dtype=np.float32)
+        parts = [cal[inverse].reshape(n, width, -1)]
+        for c in self.drivers_:
+            # gaps and cells before a series starts take the nearest known value
+            v = pd.DataFrame(raw[c]).ffill(axis=1).bfill(axis=1).fillna(0.0).to_numpy()
+            if c in self.price_cols_:
+                v = relative_price(v, origin, self.spec.price_window)
+            parts.append(v.astype(np.float32)[:, :, None])
+        log_scale = np.log1p(np.abs(scale)).astype(np.float32)
+        parts.append(np.broadcast_to(log_scale[:, None, None], (n, width, 1)))
+        return np.concatenate(parts, axis=2)
+
+    # ----------------------------------------------------------------- features
+    def tabular(self, panel: Panel, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """Feature matrix (``feature_names`` order) for the cells ``(rows[i], cols[i])``.
+
+        Lags and rolling statistics read ``panel.y`` strictly before each column,
+        so during a recursive forecast they see the values filled in so far.
+        """
+        rows = np.asarray(rows)
+        cols = np.asarray(cols)
+        y = panel.y
+        feats = [y[rows, cols - lag] for lag in self.lags]
+        # prefix sums over each row make any rolling window an O(1) lookup
+        finite = np.isfinite(y)
+        z = np.where(finite, y, 0.0)
+        zero = np.zeros((y.shape[0], 1))
+        s1 = np.concatenate([zero, np.cumsum(z, axis=1)], axis=1)
+        s2 = np.concatenate([zero, np.cumsum(z * z, axis=1)], axis=1)
+        cnt = np.concatenate([zero, np.cumsum(finite, axis=1)], axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            for w in self.windows:
+                k = cnt[rows, cols] - cnt[rows, cols - w]
+                mean = (s1[rows, cols] - s1[rows, cols - w]) / k
+                var = (s2[rows, cols] - s2[rows, cols - w]) / k - mean**2
+                feats += [mean, np.sqrt(np.clip(var, 0, None))]
+        lagged = np.column_stack(feats).astype(np.float32) if feats else np.empty((len(rows), 0))
+        return np.concatenate([lagged, panel.exog[rows, cols]], axis=1)
+
+    def window(self, panel: Panel, rows: np.ndarray, cols: np.ndarray, width: int) -> np.ndarray:
+        """The ``width`` scaled values before each cell, oldest first, ``(len, width)``.
+
+        Cells before a series starts take its earliest known value in the window.
+        """
+        idx = np.asarray(cols)[:, None] - np.arange(width, 0, -1)[None, :]
+        win = panel.y[np.asarray(rows)[:, None], idx]
+        if np.isnan(win).any():
+            win = pd.DataFrame(win).bfill(axis=1).ffill(axis=1).fillna(1.0).to_numpy()
+        return win.astype(np.float32)
+
+    def exog_window(self, panel: Panel, rows: np.ndarray, cols: np.ndarray, width: int):
+        """Exogenous features of the ``width`` cells before each cell, ``(len, width, f)``."""
+        idx = np.asarray(cols)[:, None] - np.arange(width, 0, -1)[None, :]
+        return panel.exog[np.asarray(rows)[:, None], idx]
+
+    def training_cells(self, panel: Panel, context: int | None = None):
+        """Cells usable as training targets: observed, with ``context`` periods before.
+
+        Returns:
+            ``(rows, cols)`` index arrays, ordered by column (time) then row.
+        """
+        context = self.spec.min_context if context is None else context
+        ok = panel.observed.copy()
+        ok[:, panel.origin :] = False
+        colidx = np.arange(ok.shape[1])[None, :]
+        ok &= colidx >= (panel.first[:, None] + context)
+        cols, rows = np.nonzero(ok.T)
+        return rows, cols
+
+
+def relative_price(price: np.ndarray, origin: int, width: int) -> np.ndarray:
+    """Price divided by the mean price of the ``width`` periods before.
+
+    For future cells the reference stays at its value at the forecast origin,
+    so a planned price cut reads as "x% below the recent price" for its whole
+    duration instead of fading as the cut enters the reference.
+    """
+    n, total = price.shape
+    z = np.nan_to_num(price, nan=0.0)
+    ok = np.isfinite(price) & (price > 0)
+    s = np.concatenate([np.zeros((n, 1)), np.cumsum(np.where(ok, z, 0), axis=1)], axis=1)
+    c = np.concatenate([np.zeros((n, 1)), np.cumsum(ok, axis=1)], axis=1)
+    cols = np.minimum(np.arange(total), origin)
+    lo = np.maximum(cols - width, 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ref = (s[:, cols] - s[:, lo]) / (c[:, cols] - c[:, lo])
+        rel = price / ref
+    return np.where(np.isfinite(rel) & (ref > 0), rel, 1.0)
+
+
+def recursive_forecast(
+    panel: Panel, step: Callable[[int], np.ndarray], h: int, floor: float | None = None
+) -> np.ndarray:
+    """Forecast ``h`` periods one step at a time, feeding predictions back as lags.
+
+    Args:
+        panel: grid from ``FeatureMaker.panel(..., h=h)``; its future ``y`` cells are filled in.
+        step: ``step(col)`` -> scaled predictions for column ``col`` for every row.
+        h: horizon.
+        floor: lower bound applied before a prediction is reused (0 for sales).
+
+    Returns:
+        ``(n, h)`` forecasts in the original units.
+    """
+    for k in range(h):
+        col = panel.origin + k
+        pred = np.asarray(step(col), dtype=float).reshape(-1)
+        if floor is not None:
+            pred = np.maximum(pred, floor)
+        panel.y[:, col] = pred
+    return panel.y[:, panel.origin : panel.origin + h] * panel.scale[:, None]
+
+
+def forecast_frame(panel: Panel, values: np.ndarray, alias: str) -> pd.DataFrame:
+    """Long ``unique_id, ds, alias`` frame from a ``(n, h)`` array of forecasts."""
+    n, h = values.shape
+    dates = panel.dates[:, panel.origin : panel.origin + h]
+    return pd.DataFrame({ID: np.repeat(panel.ids, h), DS: dates.ravel(), alias: values.ravel()})

@@ -1,0 +1,172 @@
+"""LightGBM global model: accuracy against seasonal naive, drivers, contract, persistence."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecasting.models import create
+from forecasting.models.gbm import LightGBMModel
+from forecasting.schema import DS, ID, Y, hi_col, lo_col
+from tests.conftest import make_panel
+
+H = 28
+PANEL = make_panel(n_series=4, days=600, seed=5)
+CUT = PANEL[DS].max() - pd.Timedelta(days=H)
+TRAIN, TEST = PANEL[PANEL[DS] <= CUT], PANEL[PANEL[DS] > CUT]
+FUTURE = TEST.drop(columns=[Y])
+FAST = {"n_estimators": 150, "learning_rate": 0.08}
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    seen = []
+    model = create("lightgbm", seed=3, **FAST)
+    model.fit(TRAIN, freq="D", progress=lambda f, label: seen.append((f, label)))
+    return model, seen
+
+
+@pytest.fixture(scope="module")
+def forecast(fitted):
+    return fitted[0].predict(H, future=FUTURE, level=[80, 95])
+
+
+def _mae(fc: pd.DataFrame, col: str) -> float:
+    merged = TEST.merge(fc, on=[ID, DS])
+    assert len(merged) == len(TEST)
+    return float(np.abs(merged[Y] - merged[col]).mean())
+
+
+def test_declared_capabilities():
+    assert LightGBMModel.uses_drivers and LightGBMModel.global_model
+    assert not LightGBMModel.native_intervals and LightGBMModel.calibration_windows == 2
+    assert LightGBMModel.__doc__.strip()
+
+
+def test_beats_seasonal_naive(forecast):
+    naive = create("seasonal_naive").fit(TRAIN, freq="D").predict(H, level=[])
+    ours, bench = _mae(forecast, "lightgbm"), _mae(naive, "seasonal_naive")
+    assert ours < 0.8 * bench, f"lightgbm MAE {ours:.2f} vs seasonal naive {bench:.2f}"
+
+
+def test_contract_and_nested_bands(forecast):
+    fc = forecast
+    assert fc.groupby(ID).size().eq(H).all() and set(fc[ID]) == set(TRAIN[ID])
+    assert fc[DS].min() == CUT + pd.Timedelta(days=1)
+    lo95, lo80 = fc[lo_col("lightgbm", 95)], fc[lo_col("lightgbm", 80)]
+    hi80, hi95 = fc[hi_col("lightgbm", 80)], fc[hi_col("lightgbm", 95)]
+    assert (lo95 <= lo80).all() and (lo80 <= fc["lightgbm"]).all()
+    assert (fc["lightgbm"] <= hi80).all() and (hi80 <= hi95).all()
+    assert ((hi95 - lo95) > 0).all()
+
+
+def test_promo_driver_raises_the_forecast(fitted):
+    model = fitted[0]
+    on = model.predict(H, future=FUTURE.assign(promo=1.0), level=[])
+    off = model.predict(H, future=FUTURE.assign(promo=0.0), level=[])
+    assert on["lightgbm"].sum() > 1.2 * off["lightgbm"].sum()
+
+
+def test_progress_reaches_one(fitted):
+    seen = fitted[1]
+    fractions = [f for f, _ in seen]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0 and len(seen) >= 5
+    assert {label for _, label in seen} == {"lightgbm"}
+
+
+def test_same_seed_same_output(forecast):
+    again = create("lightgbm", seed=3, **FAST).fit(TRAIN, freq="D")
+    pd.testing.assert_frame_equal(forecast, again.predict(H, future=FUTURE, level=[80, 95]))
+
+
+def test_params_round_trip():
+    model = create("lightgbm", alias="gbm", seed=9, num_leaves=15, max_depth=5)
+    params = model.get_params()
+    assert params["num_leaves"] == 15 and params["max_depth"] == 5 and params["seed"] == 9
+    assert "n_estimators" in params  # defaults are explicit, so a manifest shows them
+    twin = model.clone()
+    assert twin.get_params() == params and not twin.fitted_ and twin.alias == "gbm"
+
+
+def test_pickle_round_trip_predicts_the_same(fitted):
+    model = fitted[0]
+    before = model.predict(H, future=FUTURE, level=[])
+    after = pickle.loads(pickle.dumps(model)).predict(H, future=FUTURE, level=[])
+    pd.testing.assert_frame_equal(before, after)
+
+
+def test_feature_importance_names_drivers(fitted):
+    imp = fitted[0].feature_importance()
+    assert {"promo", "lag_7"} <= set(imp["feature"]) and imp["gain"].is_monotonic_decreasing
+
+
+def test_weekly_and_monthly_data():
+    weekly = make_panel(n_series=3, days=150, seed=1)
+    weekly[DS] = pd.Timestamp("2021-01-03") + pd.to_timedelta(
+        weekly.groupby(ID).cumcount() * 7, unit="D"
+    )
+    fc = create("lightgbm", n_estimators=40).fit(weekly, freq="W-SUN").predict(8, level=[80])
+    assert fc.groupby(ID).size().eq(8).all()
+    assert fc[DS].min() == weekly[DS].max() + pd.Timedelta(weeks=1)
+    monthly = weekly.copy()
+    monthly[DS] = [
+        pd.Timestamp("2012-01-01") + pd.DateOffset(months=int(k))
+        for k in weekly.groupby(ID).cumcount()
+    ]
+    fm = create("lightgbm", n_estimators=40).fit(monthly, freq="MS").predict(6, level=[])
+    assert fm[DS].min() == pd.Timestamp("2024-07-01") and fm.groupby(ID).size().eq(6).all()
+
+
+def test_series_ending_on_different_dates():
+    df = TRAIN[~((TRAIN[ID] == "sku0") & (TRAIN[DS] > CUT - pd.Timedelta(days=10)))]
+    fc = create("lightgbm", n_estimators=40).fit(df, freq="D").predict(5, level=[])
+    first = fc.groupby(ID)[DS].min()
+    assert first["sku0"] == CUT - pd.Timedelta(days=9)
+    assert first["sku1"] == CUT + pd.Timedelta(days=1)
+    assert np.isfinite(fc["lightgbm"]).all()
+
+
+def test_too_short_history_is_a_clear_error():
+    from forecasting.errors import ShopcastError
+
+    short = PANEL.groupby(ID).head(20)
+    with pytest.raises(ShopcastError) as err:
+        create("lightgbm").fit(short, freq="D")
+    assert err.value.key == "history_too_short"
+
+
+def test_real_rossmann_stores_with_gaps_and_promotions():
+    """Real daily store sales (some stores have a half-year hole): beat seasonal naive."""
+    from tests.conftest import shared_file
+
+    path = shared_file("rossmann100", "train.csv")
+    raw = pd.read_csv(path, usecols=["Store", "Date", "Sales", "Open", "Promo"])
+    sizes = raw.groupby("Store").size()
+    stores = [*sizes[sizes < sizes.max()].index[:3], *sizes[sizes == sizes.max()].index[:9]]
+    raw = raw[raw["Store"].isin(stores)]
+    df = pd.DataFrame(
+        {
+            ID: raw["Store"].astype(str),
+            DS: pd.to_datetime(raw["Date"]),
+            Y: raw["Sales"].astype(float),
+            "promo": raw["Promo"].astype(float),
+            "open": raw["Open"].astype(float),
+        }
+    )
+    h = 42  # Kaggle's horizon
+    cut = df[DS].max() - pd.Timedelta(days=h)
+    train, test = df[df[DS] <= cut], df[df[DS] > cut]
+    fc = create("lightgbm", n_estimators=150, learning_rate=0.08).fit(train, freq="D")
+    fc = fc.predict(h, future=test.drop(columns=[Y]), level=[])
+    naive = create("seasonal_naive").fit(train, freq="D").predict(h, level=[])
+    merged = test.merge(fc, on=[ID, DS]).merge(naive, on=[ID, DS])
+    assert len(merged) == len(test)
+    ours = np.abs(merged[Y] - merged["lightgbm"]).mean()
+    bench = np.abs(merged[Y] - merged["seasonal_naive"]).mean()
+    assert ours < 0.6 * bench, f"lightgbm MAE {ours:.0f} vs seasonal naive {bench:.0f}"
+    # closed days are known in advance: the model must forecast (almost) nothing for them
+    closed = merged["open"] == 0
+    assert closed.any() and merged.loc[closed, "lightgbm"].mean() < 0.05 * merged[Y].mean()
