@@ -7,6 +7,7 @@ PORT   ?= 8501
 
 export STREAMLIT_BROWSER_GATHER_USAGE_STATS := false
 export TF_CPP_MIN_LOG_LEVEL := 2
+export OMP_WAIT_POLICY := PASSIVE
 
 .PHONY: run test install browser-deps lint bench sample clean
 

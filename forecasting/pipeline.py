@@ -148,11 +148,27 @@ def fit_model(
 
 
 def predict_model(
-    model: Forecaster, config: TrainConfig, future: pd.DataFrame | None = None
+    model: Forecaster,
+    config: TrainConfig,
+    future: pd.DataFrame | None = None,
+    store: ModelStore | None = None,
+    key: str | None = None,
 ) -> pd.DataFrame:
-    """Forecast ``config.horizon`` steps with a fitted model."""
+    """Forecast ``config.horizon`` steps with a fitted model.
+
+    Conformal calibration (refits on earlier cut-offs) happens on the first
+    predict for a horizon; when ``store``/``key`` are given the model is saved
+    again with it, so a restart does not pay for those refits twice.
+    """
     levels = validate_levels(config.levels)
-    return model.predict(config.horizon, future=future, level=levels)
+    before = set(getattr(model, "calibration_", {}) or {})
+    fc = model.predict(config.horizon, future=future, level=levels)
+    if store is not None and key and set(getattr(model, "calibration_", {}) or {}) - before:
+        meta = store.read_meta(key) or {}
+        if meta:
+            keep = ("data_key", "fit_seconds", "freq")
+            store.save(key, model, {k: meta[k] for k in keep if k in meta})
+    return fc
 
 
 def forecast(
@@ -193,7 +209,8 @@ def forecast(
         if model is not None:
             try:
                 t0 = time.perf_counter()
-                run.forecast = predict_model(model, config, future)
+                run.forecast = predict_model(model, config, future, store,
+                                             store_key(dkey, name, config))
                 run.predict_seconds = time.perf_counter() - t0
                 run.interval_method = getattr(model, "interval_method_", "native")
             except ShopcastError as exc:

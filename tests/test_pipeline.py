@@ -47,3 +47,19 @@ def test_model_failure_is_reported_not_raised(panel):
     assert "seasonal_naive" in res.models
     assert res.errors["ets"].key == "history_too_short"
     assert "ets" not in res.forecast.columns
+
+
+def test_calibration_is_stored_with_the_model(tmp_path):
+    """Conformal refits happen once: a second process loads them from disk."""
+    from forecasting.pipeline import fit_model, predict_model, store_key
+
+    p = make_panel(n_series=2, days=200)
+    store = ModelStore(tmp_path)
+    cfg = TrainConfig(models=["lightgbm"], horizon=7, model_params={"lightgbm": {"n_estimators": 30}})
+    model, _ = fit_model(p, "D", "lightgbm", cfg, store=store)
+    key = store_key(data_key(p, "D"), "lightgbm", cfg)
+    assert store.load(key).calibration_ == {}
+    first = predict_model(model, cfg, store=store, key=key)
+    reloaded = store.load(key)
+    assert 7 in reloaded.calibration_
+    pd.testing.assert_frame_equal(predict_model(reloaded, cfg), first)

@@ -1,0 +1,180 @@
+"""Dashboard latency in a real browser (Debian chromium + Playwright), printed as a table.
+
+Starts ``streamlit run app.py`` on 127.0.0.1 with an empty temporary model store
+and measures what a user waits for:
+
+1. server start -> health check answers;
+2. page open -> home rendered (first visit, then a second visit);
+3. "load sample" click -> first forecast chart (empty caches: the newcomer case),
+   clicked at once and, on a second fresh server, after 5 s of reading the home page
+   (the background pre-training gets those seconds);
+4. cached reruns: switching the shown bands, going Train -> Forecast, and
+   "load sample" again in a new session (models already in memory);
+5. after a server restart: "load sample" -> chart (models from the disk store).
+
+Usage::
+
+    .venv/bin/python benchmarks/app_latency.py            # one round
+    .venv/bin/python benchmarks/app_latency.py --repeat 3  # median of 3 rounds
+
+The machine's load matters a lot (2 shared cores here): the table prints the
+load average next to the timings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "browser")]
+
+from stpage import (  # noqa: E402
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    VIEWPORT,
+    nav,
+    start_server,
+    stop_server,
+    wait_idle,
+)
+
+from forecasting.i18n import t  # noqa: E402
+
+CHART = ".js-plotly-plot"
+
+
+def _timed(fn) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def _open_home(page, url: str) -> None:
+    page.goto(url)
+    page.get_by_role("button", name=t("home.sample_button", "zh")).wait_for(timeout=60_000)
+
+
+def _load_sample(page) -> None:
+    page.get_by_role("button", name=t("home.sample_button", "zh")).click()
+    page.get_by_role("heading", name=t("page.forecast.title", "zh")).wait_for(timeout=180_000)
+    page.locator(CHART).first.wait_for(timeout=60_000)
+
+
+def _chart_has(page, role: str, level: int | None = None) -> bool:
+    return page.evaluate(
+        """([role, level]) => {
+            const el = document.querySelector('.js-plotly-plot');
+            return !!el && el.data.some(d => d.meta && d.meta.role === role
+                                        && (level === null || d.meta.level === level));
+        }""",
+        [role, level],
+    )
+
+
+def one_round(browser) -> dict[str, float]:
+    """All measurements against one fresh server and an empty model store."""
+    times: dict[str, float] = {}
+    with tempfile.TemporaryDirectory(prefix="shopcast-bench-") as store:
+        t0 = time.perf_counter()
+        proc, url = start_server(Path(store))
+        times["server start -> healthy"] = time.perf_counter() - t0
+        try:
+            ctx = browser.new_context(viewport=VIEWPORT)
+            page = ctx.new_page()
+            times["open page -> home rendered (first visit)"] = _timed(
+                lambda: _open_home(page, url)
+            )
+            times["load sample click -> forecast chart (cold)"] = _timed(lambda: _load_sample(page))
+            wait_idle(page)
+
+            def drop_band() -> None:
+                page.locator(".st-key-_w_fc_levels").get_by_role("button", name="Remove 95").click()
+                page.wait_for_function(
+                    "() => !document.querySelector('.js-plotly-plot').data"
+                    ".some(d => d.meta && d.meta.level === 95)",
+                    timeout=60_000,
+                )
+
+            times["cached rerun: hide the 95% band"] = _timed(drop_band)
+            wait_idle(page)
+            nav(page, "train")
+
+            def back_to_forecast() -> None:
+                nav(page, "forecast")
+                page.locator(CHART).first.wait_for()
+
+            times["cached page switch: Train -> Forecast"] = _timed(back_to_forecast)
+            ctx.close()
+
+            ctx = browser.new_context(viewport=VIEWPORT)
+            page = ctx.new_page()
+            times["open page -> home rendered (second visit)"] = _timed(
+                lambda: _open_home(page, url)
+            )
+            times["load sample, new session (memory cache)"] = _timed(lambda: _load_sample(page))
+            ctx.close()
+        finally:
+            stop_server(proc)
+
+        proc, url = start_server(Path(store))
+        try:
+            ctx = browser.new_context(viewport=VIEWPORT)
+            page = ctx.new_page()
+            _open_home(page, url)
+            times["after restart: load sample (disk store)"] = _timed(lambda: _load_sample(page))
+            ctx.close()
+        finally:
+            stop_server(proc)
+    with tempfile.TemporaryDirectory(prefix="shopcast-bench-") as store:
+        proc, url = start_server(Path(store))
+        try:
+            ctx = browser.new_context(viewport=VIEWPORT)
+            page = ctx.new_page()
+            _open_home(page, url)
+            page.wait_for_timeout(5_000)  # a newcomer reads the two sentences first
+            times["load sample after 5 s reading (cold)"] = _timed(lambda: _load_sample(page))
+            ctx.close()
+        finally:
+            stop_server(proc)
+    return times
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=1, help="rounds (the median is shown)")
+    args = parser.parse_args(argv)
+    if not CHROMIUM.exists():
+        print(f"{CHROMIUM} not found: install Debian chromium (make browser-deps)")
+        return 1
+    from playwright.sync_api import sync_playwright
+
+    rounds: list[dict[str, float]] = []
+    load_before = os.getloadavg()[0]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        for _ in range(max(1, args.repeat)):
+            rounds.append(one_round(browser))
+        browser.close()
+    load_after = os.getloadavg()[0]
+
+    width = max(len(k) for k in rounds[0])
+    print(f"\n{'step'.ljust(width)} | seconds (median of {len(rounds)})")
+    print(f"{'-' * width}-|-{'-' * 22}")
+    for key in rounds[0]:
+        values = [r[key] for r in rounds]
+        print(f"{key.ljust(width)} | {statistics.median(values):6.2f}")
+    print(
+        f"\nload average (1 min) before/after: {load_before:.2f} / {load_after:.2f}, "
+        f"cores: {os.cpu_count()}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,277 @@
+"""What buttons do: change the data source, build the training config, train.
+
+Every action validates before it touches the session, so a failure leaves the
+previous data and results in place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+import streamlit as st
+
+from forecasting.errors import ShopcastError
+from forecasting.ui import cache, state
+from forecasting.ui.state import Source
+
+if TYPE_CHECKING:
+    from forecasting.io import SalesData
+    from forecasting.pipeline import TrainConfig
+    from forecasting.ui.training import Result, RunInfo
+
+DEFAULT_HORIZON = {"D": 28, "W": 12, "MS": 6}
+LEVEL_CHOICES = (50, 80, 90, 95, 99)
+TF_PARAMS = ("epochs", "window")
+
+
+@dataclass(frozen=True)
+class DataView:
+    """The current data at the chosen level and frequency."""
+
+    source: Source
+    data: SalesData
+    history: pd.DataFrame
+    freq: str
+    level: str
+    series: tuple[str, ...]
+    future: pd.DataFrame | None = None
+    plan: Source | None = None
+
+    @property
+    def args(self) -> tuple[Any, ...]:
+        """Arguments shared by the data caches (key, name, sheet, mapping)."""
+        return _args(self.source)
+
+
+def _args(src: Source) -> tuple[Any, ...]:
+    return (
+        src.digest,
+        src.name,
+        state.get("data_sheet"),
+        cache.mapping_key(state.get("data_mapping")),
+    )
+
+
+# ----------------------------------------------------------------- data source
+def set_source(name: str, data: bytes, kind: str) -> Source:
+    """Make ``data`` the current file after checking that it can be read.
+
+    Raises:
+        ShopcastError: unreadable file (the current data stays).
+    """
+    key = cache.digest(data)
+    cache.raw_table(key, name, None, data)  # fail here, before touching the session
+    src = Source(name=name, digest=key, kind=kind, data=data)
+    old = state.get("data_source")
+    if old is None or old.digest != src.digest:
+        st.session_state["data_source"] = src
+        st.session_state["data_sheet"] = None
+        st.session_state["data_mapping"] = None
+        state.reseed("data_level", "total")
+        state.reseed("data_series", [])
+        state.reseed("data_freq", "auto")
+        state.reseed("train_horizon", None)
+        st.session_state["data_plan"] = None
+    return src
+
+
+def use_sample() -> Source:
+    """Load the bundled sample CSV and its promotion plan (``sample_data/``)."""
+    from forecasting.datasets import sample_path
+
+    path = Path(sample_path("csv"))
+    src = set_source(path.name, path.read_bytes(), "sample")
+    plan = Path(sample_path("future"))
+    if plan.exists():
+        set_plan(plan.name, plan.read_bytes(), "sample")
+    return src
+
+
+def set_plan(name: str, data: bytes, kind: str = "upload") -> Source:
+    """Attach a future driver plan (prices, promotions) after checking it reads.
+
+    Raises:
+        ShopcastError: unreadable plan, or no data loaded yet (the old plan stays).
+    """
+    from forecasting import io
+
+    src = state.get("data_source")
+    if src is None:
+        raise ShopcastError("no_data")
+    sales = cache.sales_data(*_args(src), src.data)
+    io.read_future(data, sales, level="total", name=name)  # fail before touching the session
+    plan = Source(name=name, digest=cache.digest(data), kind=kind, data=data)
+    st.session_state["data_plan"] = plan
+    return plan
+
+
+def use_plan_upload(uploaded: Any) -> Source | None:
+    """Take the plan uploader's value; None when it is empty."""
+    if uploaded is None:
+        return None
+    return set_plan(uploaded.name, uploaded.getvalue())
+
+
+def drop_plan() -> None:
+    """Forecast without a plan (neutral: last prices, no promotions)."""
+    st.session_state["data_plan"] = None
+
+
+def use_upload(uploaded: Any) -> Source | None:
+    """Take a ``st.file_uploader`` value; None when nothing (new) was uploaded."""
+    if uploaded is None:
+        return None
+    data = uploaded.getvalue()
+    src = state.get("data_source")
+    if src is not None and src.name == uploaded.name and src.digest == cache.digest(data):
+        return src
+    return set_source(uploaded.name, data, "upload")
+
+
+def set_mapping(mapping: dict | None) -> None:
+    """Use a corrected mapping (None = automatic) and reset level-dependent choices."""
+    if mapping != state.get("data_mapping"):
+        st.session_state["data_mapping"] = mapping
+        state.reseed("data_level", "total")
+        state.reseed("data_series", [])
+
+
+def current_view() -> DataView | None:
+    """The current data at the chosen level/frequency/series, or None when no data.
+
+    Raises:
+        ShopcastError: the file cannot be mapped or cut as chosen.
+    """
+    src = state.get("data_source")
+    if src is None:
+        return None
+    args = _args(src)
+    data = cache.sales_data(*args, src.data)
+    level = state.get("data_level")
+    if level not in data.levels():
+        level = "total"
+        state.reseed("data_level", level)
+    series = tuple(str(s) for s in state.get("data_series") or ())
+    if series and level == "total":
+        series = ()
+    grain = state.get("data_freq")
+    hist, freq = cache.history(*args, level, grain, series, src.data)
+    plan = state.get("data_plan")
+    future = None
+    if plan is not None:
+        future = cache.future_plan(
+            *args, level, grain, series, plan.digest, plan.name, src.data, plan.data
+        )
+    return DataView(src, data, hist, freq, level, series, future, plan)
+
+
+# ---------------------------------------------------------------- train config
+def base_freq(freq: str) -> str:
+    """``"W-MON"`` -> ``"W"``; ``"D"`` and ``"MS"`` unchanged."""
+    return freq.split("-")[0]
+
+
+def default_horizon(freq: str) -> int:
+    """A sensible horizon for the frequency: 4 weeks, 12 weeks or 6 months."""
+    return DEFAULT_HORIZON.get(base_freq(freq), 12)
+
+
+def chosen_models() -> list[str]:
+    from forecasting.models import DEFAULT_MODELS, available
+
+    models = state.get("train_models")
+    models = list(DEFAULT_MODELS) if models is None else list(models)
+    return [m for m in models if m in available()]
+
+
+def train_config(freq: str) -> TrainConfig:
+    """The training configuration from the Train page's choices."""
+    from forecasting.models import TENSORFLOW_MODELS
+    from forecasting.pipeline import TrainConfig
+
+    models = chosen_models()
+    horizon = state.get("train_horizon") or default_horizon(freq)
+    params: dict[str, dict] = {}
+    tf = {"epochs": int(state.get("train_epochs"))}
+    if state.get("train_window"):
+        tf["window"] = int(state.get("train_window"))
+    for m in models:
+        if m in TENSORFLOW_MODELS:
+            params[m] = dict(tf)
+    levels = sorted(int(lv) for lv in state.get("train_levels") or [])
+    return TrainConfig(models=models, horizon=int(horizon), levels=levels, model_params=params)
+
+
+# ----------------------------------------------------------------------- train
+def run_training(view: DataView, config: TrainConfig, lang: str) -> Result | None:
+    """Train with a progress bar; the session gets each model's result as it lands.
+
+    Raises:
+        ShopcastError: before training, for no model / bad horizon / bad levels.
+    """
+    from forecasting.charts import model_label
+    from forecasting.i18n import t
+    from forecasting.ui import training
+
+    # Validate first: a refused config leaves the previous results untouched.
+    if not config.models:
+        raise ShopcastError("no_models")
+    training.check_horizon(view.history, config.horizon)
+    bar = st.progress(0.0, text=t("train.progress_start", lang))
+    n = len(config.models)
+    last = {"time": 0.0, "index": -1}
+
+    def on_progress(frac: float, name: str, i: int, label: str) -> None:
+        import time
+
+        now = time.perf_counter()
+        # keep the websocket quiet, but always show a new model starting or a model done
+        if frac < 1.0 and i == last["index"] and now - last["time"] < 0.15:
+            return
+        last.update(time=now, index=i)
+        shown = label if label and label != name else t("ui.working", lang)
+        text = t("train.progress", lang, model=model_label(name, lang), i=i + 1, n=n, label=shown)
+        bar.progress(min(max(frac, 0.0), 1.0), text=text)
+
+    runs: dict[str, RunInfo] = {}
+    st.session_state["train_runs"] = runs
+    st.session_state.pop("_training_stopped", None)
+
+    def on_run(info: RunInfo) -> None:
+        runs[info.name] = info
+        st.session_state["train_runs"] = dict(runs)
+
+    def on_result(result: Result) -> None:
+        result.plan_name = view.plan.name if view.plan is not None else ""
+        st.session_state["result"] = result
+        for key in ("fc_series", "fc_models", "fc_levels"):
+            state.reseed(key, None)
+
+    result, _ = training.train(
+        view.history,
+        view.freq,
+        config,
+        data_name=view.source.name,
+        level=view.level,
+        future=view.future,
+        on_progress=on_progress,
+        on_result=on_result,
+        on_run=on_run,
+    )
+    bar.empty()
+    return result
+
+
+def quickstart(lang: str) -> Result | None:
+    """Sample data, total level, the default fast models, default horizon: train."""
+    from forecasting.models import DEFAULT_MODELS
+
+    use_sample()
+    state.reseed("train_models", list(DEFAULT_MODELS))
+    state.reseed("train_horizon", None)
+    view = current_view()
+    config = train_config(view.freq)
+    return run_training(view, config, lang)

@@ -1,0 +1,175 @@
+"""Training in the session: one model at a time, each result kept as soon as it is done.
+
+Stopping (any click reruns the script) interrupts the model being trained;
+models finished before are already in ``st.session_state["result"]``, in the
+Streamlit caches and in the on-disk model store.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from forecasting.errors import ShopcastError
+from forecasting.schema import DS, ID
+
+if TYPE_CHECKING:
+    from forecasting.pipeline import TrainConfig
+
+OnProgress = Callable[[float, str, int, str], None]  # fraction, model, index, library label
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """What the Train page shows about one model of the latest training."""
+
+    name: str
+    status: str  # "trained" | "disk" | "cache" | "failed"
+    fit_seconds: float = 0.0
+    predict_seconds: float = 0.0
+    skipped: int = 0
+    error: ShopcastError | None = None
+
+
+@dataclass
+class Result:
+    """A forecast and everything needed to draw it, independent of later data changes."""
+
+    data_name: str
+    level: str
+    freq: str
+    config: TrainConfig
+    history: pd.DataFrame
+    forecast: pd.DataFrame
+    runs: dict[str, RunInfo] = field(default_factory=dict)
+    data_key: str = ""
+    plan_name: str = ""
+    created: str = field(default_factory=lambda: datetime.now().strftime("%Y-%m-%d %H:%M"))
+
+    @property
+    def models(self) -> list[str]:
+        """Models with a forecast, in training order."""
+        return [n for n in self.config.models if n in self.forecast.columns]
+
+    @property
+    def series(self) -> list[str]:
+        """Series ids of the forecast, biggest history first."""
+        fc_ids = set(self.forecast[ID].astype(str))
+        sizes = self.history.groupby(ID, observed=True)["y"].sum().sort_values(ascending=False)
+        ordered = [str(s) for s in sizes.index if str(s) in fc_ids]
+        return ordered + sorted(fc_ids - set(ordered))
+
+
+def check_horizon(history: pd.DataFrame, horizon: int) -> None:
+    """Refuse a horizon longer than half of the longest series.
+
+    Raises:
+        ShopcastError: ``horizon_too_long`` with the longest length and the maximum.
+    """
+    if horizon < 1:
+        raise ShopcastError("bad_horizon", h=horizon)
+    n = int(history.groupby(ID, observed=True).size().max()) if len(history) else 0
+    most = max(1, n // 2)
+    if horizon > most:
+        raise ShopcastError("horizon_too_long", h=horizon, n=n, max=most)
+
+
+def train(
+    history: pd.DataFrame,
+    freq: str,
+    config: TrainConfig,
+    *,
+    data_name: str,
+    level: str,
+    future: pd.DataFrame | None = None,
+    on_progress: OnProgress | None = None,
+    on_result: Callable[[Result], None] | None = None,
+    on_run: Callable[[RunInfo], None] | None = None,
+) -> tuple[Result | None, dict[str, RunInfo]]:
+    """Train (or fetch from the caches) each model of ``config`` in turn.
+
+    Args:
+        history: contract frame to train on.
+        freq: its frequency.
+        config: models, horizon, levels, params.
+        data_name: file name, shown with the result.
+        level: forecast level ("total" or an id column), shown with the result.
+        future: planned drivers (prices, promotions) for the forecast dates.
+        on_progress: ``callback(fraction, model, index, label)`` for the progress bar.
+        on_result: called with the growing ``Result`` after every successful model,
+            so an interrupted training keeps what is done.
+        on_run: called with each model's ``RunInfo`` as soon as it is known.
+
+    Returns:
+        The result (None when no model succeeded) and every model's ``RunInfo``.
+
+    Raises:
+        ShopcastError: no model chosen, bad horizon or levels (before any training).
+    """
+    from forecasting import pipeline
+    from forecasting.schema import validate_levels
+    from forecasting.ui import cache
+
+    if not config.models:
+        raise ShopcastError("no_models")
+    validate_levels(config.levels)
+    check_horizon(history, config.horizon)
+    dkey = pipeline.data_key(history, freq)
+    fkey = pipeline.data_key(future, freq) if future is not None and len(future) else ""
+    n = len(config.models)
+    runs: dict[str, RunInfo] = {}
+    result: Result | None = None
+    for i, name in enumerate(config.models):
+
+        def report(frac: float, label: str, i: int = i, name: str = name) -> None:
+            if on_progress:
+                on_progress(
+                    min(1.0, (i + max(0.0, min(float(frac), 1.0))) / n), name, i, str(label)
+                )
+
+        report(0.0, "")
+        info, fc = _one_model(history, freq, name, config, dkey, report, cache, future, fkey)
+        runs[name] = info
+        if on_run:
+            on_run(info)
+        if fc is not None:
+            if result is None:
+                result = Result(data_name, level, freq, replace(config), history, fc, data_key=dkey)
+            else:
+                result.forecast = result.forecast.merge(fc, on=[ID, DS], how="outer")
+            result.runs = dict(runs)
+            if on_result:
+                on_result(result)
+        report(1.0, "")
+    if result is not None:
+        result.config = replace(config, models=[m for m in config.models if m in result.models])
+        result.runs = dict(runs)
+        if on_result:
+            on_result(result)
+    return result, runs
+
+
+def _one_model(history, freq, name, config, dkey, report, cache, future=None, fkey=""):
+    """Fit (cached) and predict (cached) one model; errors become a failed RunInfo."""
+    model, run, status = cache.fitted_model(history, freq, name, config, dkey, report)
+    if model is None:
+        return RunInfo(name, "failed", error=run.error, fit_seconds=run.fit_seconds), None
+    t0 = time.perf_counter()
+    try:
+        fc = cache.predicted(model, name, config, dkey, future if fkey else None, fkey)
+    except ShopcastError as exc:
+        return RunInfo(name, "failed", run.fit_seconds, error=exc), None
+    except Exception as exc:  # noqa: BLE001 - one failing model must not stop the others
+        from forecasting.ui.bootstrap import short_error
+
+        err = ShopcastError("model_failed", model=name, detail=short_error(exc))
+        return RunInfo(name, "failed", run.fit_seconds, error=err), None
+    return (
+        RunInfo(name, status, run.fit_seconds, time.perf_counter() - t0, len(run.skipped)),
+        fc,
+    )

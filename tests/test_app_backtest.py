@@ -1,0 +1,115 @@
+"""The Backtest page in Streamlit's AppTest: sample data, a small backtest, errors, language."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+from test_app_support import (  # noqa: F401 - autouse fixtures
+    app_env,
+    charts,
+    fresh_caches,
+    new_app,
+    no_exceptions,
+    open_page,
+    texts,
+)
+
+from tests import toy_models
+
+
+def backtest_page(**state) -> AppTest:
+    """The Backtest page of a session that loaded the sample on the Data page."""
+    at = open_page(new_app(), "data")
+    at.button(key="data_sample").click().run()
+    for key, value in state.items():
+        at.session_state[key] = value
+    return open_page(at, "backtest")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_memo():
+    from forecasting.ui import backtest_view
+
+    backtest_view._memo.clear()
+    yield
+    backtest_view._memo.clear()
+
+
+def alert_texts(elements) -> list[str]:
+    return [str(e.value) for e in elements]
+
+
+def chart_titles(at: AppTest) -> list[str]:
+    return [c["layout"]["title"]["text"] for c in charts(at)]
+
+
+def test_without_data_the_page_explains_what_to_do():
+    at = open_page(new_app(), "backtest")
+    no_exceptions(at)
+    assert "请先在“数据”页加载数据" in texts(at)
+    assert not at.get("plotly_chart") and not at.button
+
+
+def test_small_backtest_language_switch_and_error_keeps_results(monkeypatch):
+    import forecasting.backtest as bt
+
+    calls = []
+    real = bt.backtest
+    monkeypatch.setattr(bt, "backtest", lambda *a, **k: calls.append(1) or real(*a, **k))
+    at = backtest_page(bt_models=["seasonal_naive", "ets"], bt_horizon=14, bt_windows=2)
+    no_exceptions(at)
+    assert any("还没有回测结果" in v for v in alert_texts(at.info))
+    at.button(key="bt_run").click().run()
+    no_exceptions(at)
+    assert any("回测完成" in v for v in alert_texts(at.success))
+    board = at.dataframe[0].value
+    assert board.shape[0] == 2 and set(board["模型"]) == {"季节性朴素", "指数平滑 ETS"}
+    assert board["名次"].tolist() == [1, 2]
+    assert len(charts(at)) == 4  # leaderboard, horizon, windows, festivals (National Day is inside)
+    titles = chart_titles(at)
+    assert any("随预测步长" in s for s in titles) and any("回测预测" in s for s in titles)
+    assert len(calls) == 1
+
+    at.radio(key="_w_lang").set_value("en").run()  # language switch: same results, English
+    assert not at.exception
+    assert at.title[0].value == "Backtest & leaderboard"
+    assert "Model" in at.dataframe[0].value.columns
+    assert any("by step ahead" in s for s in chart_titles(at))
+
+    at.number_input(key="_w_bt_horizon").set_value(100)
+    at.number_input(key="_w_bt_windows").set_value(12).run()
+    assert any("computed for other data or settings" in m.value for m in at.caption)
+    at.button(key="bt_run").click().run()  # 12 x 100 days > 1,096 days of history
+    assert not at.exception
+    assert any("Backtest too long" in v and "1096" in v for v in alert_texts(at.error))
+    assert at.dataframe[0].value.shape[0] == 2  # the previous results are still shown
+    assert len(calls) == 2  # the refused run reached the library, which said no
+
+    at.number_input(key="_w_bt_horizon").set_value(14)
+    at.number_input(key="_w_bt_windows").set_value(2).run()
+    at.button(key="bt_run").click().run()  # same data and settings: from the cache
+    assert not at.exception and len(calls) == 2
+    assert any("finished" in v for v in alert_texts(at.success))
+
+
+def test_auto_choice_per_series(monkeypatch):
+    import forecasting.models.ensemble as ens
+
+    toy_models.register(monkeypatch)
+    monkeypatch.setattr(ens, "DEFAULT_MEMBERS", ("seasonal_naive", toy_models.TOY))
+    at = backtest_page(bt_models=["seasonal_naive", "auto", "ensemble"], bt_horizon=7,
+                       bt_windows=2, data_level="品类", lang="en")
+    at.button(key="bt_run").click().run()
+    no_exceptions(at)
+    choice = at.dataframe[-1].value
+    assert len(choice) == 4  # one row per category
+    assert {"Series", "Chosen model", "Why"} <= set(choice.columns)
+    assert set(choice["Chosen model"]) <= {"Seasonal naive", "toy_mean"} | set(
+        at.dataframe[0].value["Model"])
+    assert choice["Why"].str.contains("lowest backtest MAE").all()
+    weights = [c for c in choice.columns if c.startswith("Weight")]
+    assert len(weights) == 2 and (choice[weights].sum(axis=1).round(6) == 1).all()
+    assert any("chosen for" in m.value for m in at.markdown)
+    at.radio(key="_w_bt_choice").set_value("ensemble").run()
+    assert not at.exception
+    assert at.dataframe[-1].value["Why"].str.contains("weights").all()

@@ -1,0 +1,92 @@
+"""Forecast page: chart traces and band columns, pickers, table, downloads, language."""
+
+from __future__ import annotations
+
+from test_app_support import (  # noqa: F401 - autouse fixtures
+    app_env,
+    charts,
+    fresh_caches,
+    new_app,
+    no_exceptions,
+    open_page,
+    quickstart,
+    texts,
+)
+
+from forecasting.i18n import t
+
+
+def _roles(fig: dict) -> list[tuple]:
+    return [
+        (tr["meta"]["role"], tr["meta"].get("model"), tr["meta"].get("level")) for tr in fig["data"]
+    ]
+
+
+def test_forecast_page_without_a_result_links_home():
+    at = open_page(new_app(), "forecast")
+    no_exceptions(at)
+    assert t("forecast.none", "zh") in texts(at)
+    assert not at.get("plotly_chart")
+
+
+def test_chart_follows_model_band_and_festival_choices():
+    at = quickstart(new_app())
+    no_exceptions(at)
+    (fig,) = charts(at)
+    bands = [tr for tr in fig["data"] if tr["meta"]["role"] == "band"]
+    assert {(b["meta"]["lo"], b["meta"]["hi"]) for b in bands if b["meta"]["model"] == "ets"} == {
+        ("ets-lo-80", "ets-hi-80"),
+        ("ets-lo-95", "ets-hi-95"),
+    }
+    assert _roles(fig)[-1][0] == "festival"  # Double-11 falls inside the forecast
+
+    at.multiselect(key="_w_fc_models").set_value(["ets"]).run()
+    at.multiselect(key="_w_fc_levels").set_value([80]).run()
+    at.toggle(key="_w_fc_festivals").set_value(False).run()
+    no_exceptions(at)
+    (fig,) = charts(at)
+    assert _roles(fig) == [("history", None, None), ("band", "ets", 80), ("forecast", "ets", None)]
+    # the choices stick when the user comes back to the page
+    open_page(at, "home")
+    open_page(at, "forecast")
+    assert _roles(charts(at)[0]) == _roles(fig)
+
+
+def test_table_downloads_and_english_labels():
+    at = quickstart(new_app())
+    table = at.dataframe[0].value
+    assert list(table.columns[:3]) == ["序列", "日期", "季节性朴素"]
+    assert "指数平滑 ETS 上限 95%" in table.columns
+    assert len(table) == at.session_state["result"].config.horizon
+    labels = [b.label for b in at.get("download_button")]
+    assert labels == [
+        t(k, "zh")
+        for k in ("forecast.download_csv", "forecast.download_excel", "forecast.download_html")
+    ]
+    at.radio(key="_w_lang").set_value("en").run()
+    no_exceptions(at)
+    (fig,) = charts(at)
+    assert fig["layout"]["title"]["text"] == t(
+        "chart.forecast_title", "en", series=t("chart.total", "en")
+    )
+    assert at.dataframe[0].value.columns[0] == "Series"
+    assert at.title[0].value == t("page.forecast.title", "en")
+
+
+def test_series_picker_for_a_category_level_forecast():
+    at = open_page(new_app(), "data")
+    at.button(key="data_sample").click().run()
+    at.selectbox(key="_w_data_level").set_value("品类").run()
+    open_page(at, "train")
+    at.multiselect(key="_w_train_models").set_value(["seasonal_naive"]).run()
+    at.button(key="train_start").click().run()
+    open_page(at, "forecast")
+    no_exceptions(at)
+    picker = at.selectbox(key="_w_fc_series")
+    assert sorted(picker.options) == ["个护", "家居", "彩妆", "护肤"]
+    assert not picker.disabled
+    other = next(s for s in picker.options if s != picker.value)
+    picker.set_value(other).run()
+    (fig,) = charts(at)
+    assert fig["layout"]["title"]["text"] == t("chart.forecast_title", "zh", series=other)
+    assert set(at.dataframe[0].value["序列"]) == {other}

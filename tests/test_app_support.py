@@ -1,0 +1,107 @@
+"""Helpers for the AppTest page tests (no tests here).
+
+Every AppTest test runs the real pages in-process with the real library; the
+model store is the per-test temporary folder from ``conftest._private_store``
+and the background pre-training is off, so timings do not depend on it.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = ROOT / "app.py"
+SAMPLE = ROOT / "sample_data"
+TIMEOUT = 240  # seconds per script run: training on a busy 2-core machine
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def shared_file(*parts: str) -> Path:
+    """A real data file from ../shared/data, or skip the test with the reason."""
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"real data not available: {path} (../shared/data is absent on this machine)")
+    return path
+
+
+@pytest.fixture(autouse=True)
+def app_env(monkeypatch):
+    """No background pre-training in page tests (timings must not depend on it)."""
+    monkeypatch.setenv("SHOPCAST_PRETRAIN", "0")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def fresh_caches():
+    """Each test module starts with empty Streamlit caches (models trained in it are
+    reused by its later tests, as they would be by a user's later clicks)."""
+    clear_caches()
+    yield
+    clear_caches()
+
+
+def clear_caches() -> None:
+    """Forget every in-memory cache, as a server restart would (the disk store stays)."""
+    import streamlit as st
+
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def new_app() -> AppTest:
+    """The app at its home page, after one run."""
+    return AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+
+
+def open_page(at: AppTest, page: str) -> AppTest:
+    """Switch to ``page`` ("home", "data", "train", "forecast") and run it."""
+    from forecasting.ui import PAGES
+
+    return at.switch_page(PAGES[page]).run()
+
+
+def texts(at: AppTest) -> str:
+    """Every visible text of the page (markdown, alerts, titles, html) in one string."""
+    parts: list[str] = []
+    for kind in (
+        "title",
+        "header",
+        "subheader",
+        "markdown",
+        "caption",
+        "info",
+        "warning",
+        "error",
+        "success",
+    ):
+        parts += [str(e.value) for e in getattr(at, kind)]
+    parts += [html.unescape(str(e.proto.body)) for e in at.get("html")]
+    return "\n".join(parts)
+
+
+def alerts(at: AppTest, kind: str = "error") -> list[str]:
+    return [str(e.value) for e in getattr(at, kind)]
+
+
+def charts(at: AppTest) -> list[dict]:
+    """The Plotly figures on the page, as dicts."""
+    return [json.loads(e.proto.spec) for e in at.get("plotly_chart")]
+
+
+def no_exceptions(at: AppTest) -> None:
+    """Fail with the traceback text if any page element is a Streamlit exception."""
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def quickstart(at: AppTest) -> AppTest:
+    """Click "load sample" on the home page (trains the default models)."""
+    return at.button(key="home_sample").click().run()
+
+
+def upload(at: AppTest, name: str, data: bytes, mime: str = "text/csv") -> AppTest:
+    """Upload a file through the Data page's uploader."""
+    return at.file_uploader(key="data_upload").set_value((name, data, mime)).run()
