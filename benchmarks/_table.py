@@ -14,7 +14,10 @@ def markdown(df: pd.DataFrame, floatfmt: str = ".3f") -> str:
         return str(v)
 
     head = "| " + " | ".join(map(str, df.columns)) + " |"
-    sep = "|" + "|".join("---:" if pd.api.types.is_numeric_dtype(df[c]) else "---"
-                         for c in df.columns) + "|"
+    sep = (
+        "|"
+        + "|".join("---:" if pd.api.types.is_numeric_dtype(df[c]) else "---" for c in df.columns)
+        + "|"
+    )
     body = ["| " + " | ".join(cell(v) for v in row) + " |" for row in df.itertuples(index=False)]
     return "\n".join([head, sep, *body])

@@ -58,15 +58,21 @@ def rossmann(n_series: int | None) -> tuple[pd.DataFrame, str, int, int]:
     if n_series:
         stores = stores[:n_series]
     raw = raw[raw["Store"].isin(stores)]
-    full = pd.MultiIndex.from_product([stores, pd.date_range(raw["Date"].min(), raw["Date"].max())],
-                                      names=["Store", "Date"])
+    full = pd.MultiIndex.from_product(
+        [stores, pd.date_range(raw["Date"].min(), raw["Date"].max())], names=["Store", "Date"]
+    )
     df = raw.set_index(["Store", "Date"]).reindex(full).reset_index()
-    df = pd.DataFrame({
-        ID: df["Store"].astype(str), DS: df["Date"], Y: df["Sales"].fillna(0.0).astype(float),
-        "promo": df["Promo"].fillna(0).astype(float), "open": df["Open"].fillna(0).astype(float),
-        "state_holiday": (df["StateHoliday"].astype(str).fillna("0") != "0").astype(float),
-        "school_holiday": df["SchoolHoliday"].fillna(0).astype(float),
-    })
+    df = pd.DataFrame(
+        {
+            ID: df["Store"].astype(str),
+            DS: df["Date"],
+            Y: df["Sales"].fillna(0.0).astype(float),
+            "promo": df["Promo"].fillna(0).astype(float),
+            "open": df["Open"].fillna(0).astype(float),
+            "state_holiday": (df["StateHoliday"].astype(str).fillna("0") != "0").astype(float),
+            "school_holiday": df["SchoolHoliday"].fillna(0).astype(float),
+        }
+    )
     return df, "D", 42, 7
 
 
@@ -80,8 +86,14 @@ def walmart(n_series: int | None) -> tuple[pd.DataFrame, str, int, int]:
     rng = np.random.default_rng(0)
     pick = rng.choice(complete, size=min(n_series or 300, len(complete)), replace=False)
     df = raw[raw["uid"].isin(pick)]
-    df = pd.DataFrame({ID: df["uid"], DS: df["Date"], Y: df["Weekly_Sales"].astype(float),
-                       "holiday": df["IsHoliday"].astype(float)})
+    df = pd.DataFrame(
+        {
+            ID: df["uid"],
+            DS: df["Date"],
+            Y: df["Weekly_Sales"].astype(float),
+            "holiday": df["IsHoliday"].astype(float),
+        }
+    )
     return df.sort_values([ID, DS]).reset_index(drop=True), "W-FRI", 13, 52
 
 
@@ -89,8 +101,11 @@ def walmart(n_series: int | None) -> tuple[pd.DataFrame, str, int, int]:
 def peer_snaive(train, fut, freq, h, m, levels):
     from forecasting.models import create
 
-    return create("seasonal_naive", alias="seasonal_naive").fit(train[[ID, DS, Y]], freq).predict(
-        h, level=levels)
+    return (
+        create("seasonal_naive", alias="seasonal_naive")
+        .fit(train[[ID, DS, Y]], freq)
+        .predict(h, level=levels)
+    )
 
 
 def peer_ets(train, fut, freq, h, m, levels):
@@ -111,21 +126,20 @@ def peer_prophet(train, fut, freq, h, m, levels):
     parts = []
     for uid, g in train.groupby(ID):
         regs = [c for c in drivers if g[c].nunique() > 1]
-        ms = {}
-        for lv in levels:  # Prophet gives one interval width per fit; refit per level
-            p = Prophet(interval_width=lv / 100)
-            for c in regs:
-                p.add_regressor(c)
-            p.fit(g[[DS, Y, *regs]])
-            ms[lv] = p
+        p = Prophet()  # default settings; drivers as extra regressors
+        for c in regs:
+            p.add_regressor(c)
+        p.fit(g[[DS, Y, *regs]])
         f = fut[fut[ID] == uid][[DS, *regs]]
         part = pd.DataFrame({ID: uid, DS: f[DS].to_numpy()})
-        for i, lv in enumerate(levels):
-            pr = ms[lv].predict(f)
-            if i == 0:
-                part["Prophet"] = pr["yhat"].to_numpy()
-            part[lo_col("Prophet", lv)] = pr["yhat_lower"].to_numpy()
-            part[hi_col("Prophet", lv)] = pr["yhat_upper"].to_numpy()
+        part["Prophet"] = p.predict(f)["yhat"].to_numpy()
+        # Prophet fits one interval width; every level is read off its own
+        # predictive samples (the draws behind yhat_lower/yhat_upper).
+        samples = p.predictive_samples(f)["yhat"]
+        for lv in levels:
+            a = (100 - lv) / 200
+            part[lo_col("Prophet", lv)] = np.quantile(samples, a, axis=1)
+            part[hi_col("Prophet", lv)] = np.quantile(samples, 1 - a, axis=1)
         parts.append(part)
     return pd.concat(parts, ignore_index=True)
 
@@ -169,8 +183,12 @@ def run(dataset: str, n_series: int | None, skip_prophet: bool, windows: int = 3
     loader = {"rossmann": rossmann, "walmart": walmart}[dataset]
     df, freq, h, m = loader(n_series)
     levels = [80, 95]
-    funcs = {"seasonal_naive": peer_snaive, "AutoETS": peer_ets, "Prophet": peer_prophet,
-             "shopcast": ours}
+    funcs = {
+        "seasonal_naive": peer_snaive,
+        "AutoETS": peer_ets,
+        "Prophet": peer_prophet,
+        "shopcast": ours,
+    }
     if skip_prophet:
         funcs.pop("Prophet")
     times = {k: 0.0 for k in funcs}
@@ -189,23 +207,32 @@ def run(dataset: str, n_series: int | None, skip_prophet: bool, windows: int = 3
                 fc = fn(train, fut, freq, h, m, levels)
             times[name] += time.perf_counter() - t0
             frame = frame.merge(fc, on=[ID, DS], how="left")
-            print(f"  {dataset} cutoff {cut.date()} {name}: {time.perf_counter() - t0:.1f}s",
-                  file=sys.stderr, flush=True)
+            print(
+                f"  {dataset} cutoff {cut.date()} {name}: {time.perf_counter() - t0:.1f}s",
+                file=sys.stderr,
+                flush=True,
+            )
         frames.append(frame)
     cv = pd.concat(frames, ignore_index=True)
     mask = cv["open"] == 1 if "open" in cv else None
     names = [n for n in (*PEERS, *OURS) if n in cv]
     table = score(cv, train_by_cut, names, m, levels, mask)
-    t = {"seasonal_naive": times["seasonal_naive"], "AutoETS": times["AutoETS"],
-         "Prophet": times.get("Prophet", np.nan), "auto": times["shopcast"],
-         "ensemble": times["shopcast"]}
+    t = {
+        "seasonal_naive": times["seasonal_naive"],
+        "AutoETS": times["AutoETS"],
+        "Prophet": times.get("Prophet", np.nan),
+        "auto": times["shopcast"],
+        "ensemble": times["shopcast"],
+    }
     table["wall_s"] = table["model"].map(t)
     peers = table[table["model"].isin(PEERS)]
     best = peers["WAPE"].min()
     table["WAPE/best_peer"] = table["WAPE"] / best
     n = cv[ID].nunique()
-    print(f"\n### {dataset}: {n} series, freq {freq}, h={h}, {windows} windows"
-          + (" (scored on open days)" if mask is not None else ""))
+    print(
+        f"\n### {dataset}: {n} series, freq {freq}, h={h}, {windows} windows"
+        + (" (scored on open days)" if mask is not None else "")
+    )
     print("(auto and ensemble share one fit: wall_s is their joint time)")
     print(markdown(table))
 
@@ -218,7 +245,7 @@ def main() -> None:
     args = ap.parse_args()
     if not DATA.exists():
         sys.exit(f"{DATA} not found: this benchmark needs ../shared/data")
-    for ds in (["rossmann", "walmart"] if args.dataset == "both" else [args.dataset]):
+    for ds in ["rossmann", "walmart"] if args.dataset == "both" else [args.dataset]:
         run(ds, args.series, args.skip_prophet)
 
 

@@ -35,8 +35,11 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 ROSSMANN = ROOT.parent / "shared" / "data" / "rossmann100" / "train.csv"
-WINDOWS = {"1 day": ("2026-11-23", "2026-11-23"), "5 days": ("2026-11-23", "2026-11-27"),
-           "14 days": ("2026-11-23", "2026-12-06")}
+WINDOWS = {
+    "1 day": ("2026-11-23", "2026-11-23"),
+    "5 days": ("2026-11-23", "2026-11-27"),
+    "14 days": ("2026-11-23", "2026-12-06"),
+}
 VALUES = (0.1, 0.2, 0.3)
 PARAMS = {"prophet": {"uncertainty_samples": 0}}
 
@@ -67,14 +70,19 @@ def sample_rows(models: list[str]) -> list[dict]:
             post = _post_window(model, base, win)
             for rec in r.itertuples(index=False):
                 truth = math.exp(beta * rec.value) * flag - 1
-                rows.append({
-                    "model": name, "window": wname, "discount": f"{rec.value:.0%}",
-                    "estimated %": rec.uplift_pct, "true %": 100 * truth,
-                    "error %": 100 * (rec.uplift_pct / (100 * truth) - 1),
-                    "per 10 pts %": rec.marginal_per_10pts_pct,
-                    "7 days after %": post if rec.value == 0.2 else float("nan"),
-                    "fit s": secs,
-                })
+                rows.append(
+                    {
+                        "model": name,
+                        "window": wname,
+                        "discount": f"{rec.value:.0%}",
+                        "estimated %": rec.uplift_pct,
+                        "true %": 100 * truth,
+                        "error %": 100 * (rec.uplift_pct / (100 * truth) - 1),
+                        "per 10 pts %": rec.marginal_per_10pts_pct,
+                        "7 days after %": post if rec.value == 0.2 else float("nan"),
+                        "fit s": secs,
+                    }
+                )
     return rows
 
 
@@ -125,9 +133,16 @@ def rossmann_rows(models: list[str]) -> list[dict]:
             fut.loc[mask, "promo"] = 1.0
             p1 = model.predict(42, future=fut, level=[])[model.alias].to_numpy()
             ratio = p1[mask].sum() / p0[mask].sum()
-            rows.append({"model": name, "promotion": label, "estimated uplift %":
-                         100 * (ratio - 1), "history uplift %": 100 * (hist_ratio - 1),
-                         "estimated / history": (ratio - 1) / (hist_ratio - 1), "fit s": secs})
+            rows.append(
+                {
+                    "model": name,
+                    "promotion": label,
+                    "estimated uplift %": 100 * (ratio - 1),
+                    "history uplift %": 100 * (hist_ratio - 1),
+                    "estimated / history": (ratio - 1) / (hist_ratio - 1),
+                    "fit s": secs,
+                }
+            )
     return rows
 
 
@@ -142,9 +157,17 @@ def speed_rows(threads: int | None = None) -> list[dict]:
     model, _ = fit("lightgbm", history)
     base = sc.base_plan(model, 42)
     scns = sc.presets(base["ds"], "zh") + [
-        sc.Scenario("护肤 8折", "2026-11-23", "2026-11-29", level="品类", series=["护肤"],
-                    discount=0.2, promo=True),
-        sc.Scenario("全店 7折", "2026-11-23", "2026-11-29", discount=0.3, promo=True)]
+        sc.Scenario(
+            "护肤 8折",
+            "2026-11-23",
+            "2026-11-29",
+            level="品类",
+            series=["护肤"],
+            discount=0.2,
+            promo=True,
+        ),
+        sc.Scenario("全店 7折", "2026-11-23", "2026-11-29", discount=0.3, promo=True),
+    ]
     booster_time = [0.0]
     raw = model.booster_.predict
 
@@ -170,11 +193,24 @@ def speed_rows(threads: int | None = None) -> list[dict]:
             fc1 = sc.predict_scenario(model, base, scns[0], 42, hierarchy=hier, baseline=baseline)
             fc = pd.concat([baseline, fc1], ignore_index=True)
         t1 = time.perf_counter()
-        sc.kpis(fc, sc.scenario_futures(base, scns[:n], hier), model.alias, scns[:n], by="品类",
-                hierarchy=hier)
+        sc.kpis(
+            fc,
+            sc.scenario_futures(base, scns[:n], hier),
+            model.alias,
+            scns[:n],
+            by="品类",
+            hierarchy=hier,
+        )
         t2 = time.perf_counter()
-        rows.append({"case": label, "predict s": t1 - t0, "of which LightGBM s": booster_time[0],
-                     "kpis s": t2 - t1, "total s": t2 - t0})
+        rows.append(
+            {
+                "case": label,
+                "predict s": t1 - t0,
+                "of which LightGBM s": booster_time[0],
+                "kpis s": t2 - t1,
+                "total s": t2 - t0,
+            }
+        )
     model.booster_.predict = raw
     return rows
 
@@ -184,12 +220,16 @@ def table(rows: list[dict]) -> str:
         return "(nothing)"
     df = pd.DataFrame(rows)
     head = "| " + " | ".join(df.columns) + " |"
-    sep = "|" + "|".join("---:" if pd.api.types.is_numeric_dtype(df[c]) else "---"
-                         for c in df.columns) + "|"
+    sep = (
+        "|"
+        + "|".join("---:" if pd.api.types.is_numeric_dtype(df[c]) else "---" for c in df.columns)
+        + "|"
+    )
     body = []
     for r in df.itertuples(index=False):
-        cells = [("–" if np.isnan(v) else f"{v:.1f}") if isinstance(v, float) else str(v)
-                 for v in r]
+        cells = [
+            ("–" if np.isnan(v) else f"{v:.1f}") if isinstance(v, float) else str(v) for v in r
+        ]
         body.append("| " + " | ".join(cells) + " |")
     return "\n".join([head, sep, *body])
 
@@ -201,8 +241,11 @@ def main() -> None:
     ap.add_argument("--rossmann-models", default="lightgbm")
     ap.add_argument("--no-rossmann", action="store_true")
     ap.add_argument("--no-speed", action="store_true")
-    ap.add_argument("--predict-threads", type=int,
-                    help="speed section: override LightGBM's predict threads (e.g. 1)")
+    ap.add_argument(
+        "--predict-threads",
+        type=int,
+        help="speed section: override LightGBM's predict threads (e.g. 1)",
+    )
     args = ap.parse_args()
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     print("## Sample shop: learned uplift of a discount with the promotion flag vs none\n")

@@ -22,8 +22,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 def import_time() -> float:
     code = "import time; t=time.perf_counter(); import forecasting; print(time.perf_counter()-t)"
-    runs = [float(subprocess.check_output([sys.executable, "-c", code], text=True))
-            for _ in range(5)]
+    runs = [
+        float(subprocess.check_output([sys.executable, "-c", code], text=True)) for _ in range(5)
+    ]
     return min(runs)
 
 
@@ -41,6 +42,14 @@ def bench(history, freq: str, name: str, horizon: int, params: dict) -> tuple[fl
     return t1 - t0, t2 - t1, t3 - t2
 
 
+def backtest_time(history, freq: str, models: list[str], horizon: int, windows: int) -> float:
+    from forecasting.backtest import cross_validation
+
+    t0 = time.perf_counter()
+    cross_validation(history, freq, models, horizon, n_windows=windows)
+    return time.perf_counter() - t0
+
+
 def main() -> None:
     from forecasting import io
     from forecasting.datasets import sample_path
@@ -49,20 +58,41 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--models", default=",".join(available()))
     ap.add_argument("--horizon", type=int, default=28)
+    ap.add_argument("--skip-models", action="store_true", help="only the backtest timing")
     args = ap.parse_args()
     data = io.load(sample_path("csv"))
     sku = data.history()
     one = data.history(level="total")
-    cases = [("1 series (total), 3y daily", one), (f"{sku['unique_id'].nunique()} SKUs, 3y daily", sku)]
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    cases = [
+        ("1 series (total), 3y daily", one),
+        (f"{sku['unique_id'].nunique()} SKUs, 3y daily", sku),
+    ]
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
     print(f"import forecasting: {import_time() * 1000:.0f} ms (best of 5, fresh interpreter)\n")
+    from forecasting.models import DEFAULT_MODELS
+
+    for names in (list(DEFAULT_MODELS), ["auto"]):
+        secs = backtest_time(one, data.freq, names, args.horizon, 3)
+        print(
+            f"backtest, 1 series (total, 3y daily), h={args.horizon}, 3 windows, "
+            f"{'+'.join(names)}: {secs:.1f} s",
+            flush=True,
+        )
+    if args.skip_models:
+        return
+    print()
     print("| model | data | fit s | predict s | intervals s | total s |")
     print("|---|---|---:|---:|---:|---:|")
     for name in args.models.split(","):
         for label, hist in cases:
             fit, pred, ints = bench(hist, data.freq, name, args.horizon, {})
-            print(f"| {name} | {label} | {fit:.1f} | {pred:.2f} | {ints:.1f} | "
-                  f"{fit + pred + ints:.1f} |", flush=True)
+            print(
+                f"| {name} | {label} | {fit:.1f} | {pred:.2f} | {ints:.1f} | "
+                f"{fit + pred + ints:.1f} |",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -73,8 +73,9 @@ class Step:
 Report = Callable[[Step], None]
 
 
-def cutoffs(history: pd.DataFrame, h: int, n_windows: int, freq: str,
-            step: int | None = None) -> list[pd.Timestamp]:
+def cutoffs(
+    history: pd.DataFrame, h: int, n_windows: int, freq: str, step: int | None = None
+) -> list[pd.Timestamp]:
     """Common cut-off dates, oldest first: the last window ends at the last date."""
     step = step or h
     last = history[DS].max()
@@ -123,8 +124,14 @@ def check_windows(
     cuts = cutoffs(history, h, n_windows, freq, step)
     trained = int(history.loc[history[DS] <= cuts[0], DS].nunique())
     if trained < min_train:
-        raise ShopcastError("backtest_too_long", h=h, windows=n_windows, n=n, need=need,
-                            most=max_windows(n, h, step, min_train))
+        raise ShopcastError(
+            "backtest_too_long",
+            h=h,
+            windows=n_windows,
+            n=n,
+            need=need,
+            most=max_windows(n, h, step, min_train),
+        )
     return cuts
 
 
@@ -211,8 +218,14 @@ class BacktestResult:
         """``metrics.evaluate`` of the backtest (MASE scaled at each cut-off)."""
         from forecasting.metrics import evaluate
 
-        return evaluate(self.cv, self.models, train=history, season=season_length(self.freq),
-                        per_series=per_series, scale_at_cutoff=True)
+        return evaluate(
+            self.cv,
+            self.models,
+            train=history,
+            season=season_length(self.freq),
+            per_series=per_series,
+            scale_at_cutoff=True,
+        )
 
     def horizon_errors(self) -> pd.DataFrame:
         """``metrics.horizon_errors`` of the backtest."""
@@ -256,8 +269,21 @@ def backtest(
         raise ShopcastError("no_models")
     if min_train is None:
         min_train = season_length(freq)
-    res = _run(history, freq, list(dict.fromkeys(models)), h, n_windows, step, levels,
-               model_params, seed, progress, future, report, min_train)
+    res = _run(
+        history,
+        freq,
+        list(dict.fromkeys(models)),
+        h,
+        n_windows,
+        step,
+        levels,
+        model_params,
+        seed,
+        progress,
+        future,
+        report,
+        min_train,
+    )
     if not res.scored_models:
         errs = res.errors()
         raise BacktestFailed(errs[0] if errs else None)
@@ -308,13 +334,39 @@ def cross_validation(
     Raises:
         ShopcastError: bad horizon/windows/step, or a backtest longer than the history.
     """
-    res = _run(history, freq, list(dict.fromkeys(models)), h, n_windows, step, levels,
-               model_params, seed, progress, future, report, min_train)
+    res = _run(
+        history,
+        freq,
+        list(dict.fromkeys(models)),
+        h,
+        n_windows,
+        step,
+        levels,
+        model_params,
+        seed,
+        progress,
+        future,
+        report,
+        min_train,
+    )
     return res.cv
 
 
-def _run(history, freq, models, h, n_windows, step, levels, model_params, seed,
-         progress, future, report, min_train) -> BacktestResult:
+def _run(
+    history,
+    freq,
+    models,
+    h,
+    n_windows,
+    step,
+    levels,
+    model_params,
+    seed,
+    progress,
+    future,
+    report,
+    min_train,
+) -> BacktestResult:
     levels = validate_levels(levels)
     cuts = check_windows(history, h, n_windows, freq, step, min_train)
     model_params = model_params or {}
@@ -333,11 +385,15 @@ def _run(history, freq, models, h, n_windows, step, levels, model_params, seed,
         fitted: dict[str, Forecaster] = {}
         for name in models:
 
-            def sub(frac: float, label: str, name: str = name, w: int = w, cut=cut,
-                    done: int = done) -> None:
+            def sub(
+                frac: float, label: str, name: str = name, w: int = w, cut=cut, done: int = done
+            ) -> None:
                 frac = min(max(float(frac), 0.0), 1.0)
-                _tell(progress, report, Step((done + frac) / total, name, w, len(cuts), cut,
-                                             str(label or "")))
+                _tell(
+                    progress,
+                    report,
+                    Step((done + frac) / total, name, w, len(cuts), cut, str(label or "")),
+                )
 
             sub(0.0, "")
             t0 = time.perf_counter()
@@ -349,11 +405,18 @@ def _run(history, freq, models, h, n_windows, step, levels, model_params, seed,
                 if name in SELECTORS and hasattr(m, "explain"):
                     explained.append(m.explain(h).assign(model=name, **{CUTOFF: cut}))
             except ShopcastError as exc:
-                failures.append({"model": name, CUTOFF: cut, "key": exc.key,
-                                 "params": dict(exc.params)})
+                failures.append(
+                    {"model": name, CUTOFF: cut, "key": exc.key, "params": dict(exc.params)}
+                )
             except Exception as exc:  # noqa: BLE001 - one model failing on one window must not stop the rest
-                failures.append({"model": name, CUTOFF: cut, "key": "model_failed",
-                                 "params": {"model": name, "detail": _short(exc)}})
+                failures.append(
+                    {
+                        "model": name,
+                        CUTOFF: cut,
+                        "key": "model_failed",
+                        "params": {"model": name, "detail": _short(exc)},
+                    }
+                )
             seconds[name] += time.perf_counter() - t0
             done += 1
         out.append(frame)
@@ -366,13 +429,29 @@ def _run(history, freq, models, h, n_windows, step, levels, model_params, seed,
         expl = pd.concat(explained, ignore_index=True)
         lead = ["model", CUTOFF, ID, "chosen"]
         expl = expl[lead + [c for c in expl.columns if c not in lead]]
-    return BacktestResult(cv=res, models=list(models), h=h, n_windows=n_windows, step=step or h,
-                          freq=freq, levels=list(levels), failures=failures,
-                          explanations=expl, seconds=seconds)
+    return BacktestResult(
+        cv=res,
+        models=list(models),
+        h=h,
+        n_windows=n_windows,
+        step=step or h,
+        freq=freq,
+        levels=list(levels),
+        failures=failures,
+        explanations=expl,
+        seconds=seconds,
+    )
 
 
-def _fit_or_share(name: str, fitted: dict, model_params: dict, seed: int, past: pd.DataFrame,
-                  freq: str, sub: Progress) -> Forecaster:
+def _fit_or_share(
+    name: str,
+    fitted: dict,
+    model_params: dict,
+    seed: int,
+    past: pd.DataFrame,
+    freq: str,
+    sub: Progress,
+) -> Forecaster:
     """Fit ``name`` on ``past``; ``auto``/``ensemble`` reuse their fitted sibling.
 
     Both run the same member backtest, so when one is already fitted on this
@@ -416,8 +495,9 @@ def auto_choices(explanations: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=["model", ID, "chosen", CUTOFF, "times_chosen", "n_windows"])
     ex = explanations.sort_values(CUTOFF)
     latest = ex.groupby(["model", ID], observed=True, sort=False).tail(1)
-    counts = (ex.groupby(["model", ID], observed=True)["chosen"]
-              .agg(lambda s: dict(s.value_counts().sort_values(ascending=False, kind="stable"))))
+    counts = ex.groupby(["model", ID], observed=True)["chosen"].agg(
+        lambda s: dict(s.value_counts().sort_values(ascending=False, kind="stable"))
+    )
     n = ex.groupby(["model", ID], observed=True)[CUTOFF].nunique()
     out = latest.set_index(["model", ID])
     out["times_chosen"] = counts

@@ -29,29 +29,50 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="python -m forecasting", description="Shopcast sales forecasting")
-    p.add_argument("--lang", choices=LANGUAGES, default=os.environ.get("SHOPCAST_LANG", "zh"),
-                   help="message language (default zh)")
+    p.add_argument(
+        "--lang",
+        choices=LANGUAGES,
+        default=os.environ.get("SHOPCAST_LANG", "zh"),
+        help="message language (default zh)",
+    )
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     f = sub.add_parser("forecast", help="train models and write a forecast CSV")
     f.add_argument("input", help="sales history: CSV (UTF-8/GBK), XLSX or Parquet")
     f.add_argument("--horizon", "-H", type=int, default=28, help="periods to forecast (default 28)")
-    f.add_argument("--models", default="seasonal_naive,ets,lightgbm",
-                   help="comma-separated: seasonal_naive,ets,prophet,lightgbm,mlp,lstm")
+    f.add_argument(
+        "--models",
+        default="seasonal_naive,ets,lightgbm",
+        help="comma-separated: seasonal_naive,ets,prophet,lightgbm,mlp,lstm",
+    )
     f.add_argument("--level", type=float, nargs="*", default=[80, 95], help="interval levels in %%")
-    f.add_argument("--future", help="file with drivers (price, discount, promo...) for the forecast dates")
+    f.add_argument(
+        "--future", help="file with drivers (price, discount, promo...) for the forecast dates"
+    )
     f.add_argument("--date-col", help="date column (default: detected)")
     f.add_argument("--target-col", help="column to forecast (default: detected)")
-    f.add_argument("--id-col", action="append",
-                   help="series id column(s), coarse to fine; repeat or comma-separate")
-    f.add_argument("--driver", action="append", metavar="NAME=COLUMN",
-                   help="driver override, e.g. promo=Promo (repeatable)")
+    f.add_argument(
+        "--id-col",
+        action="append",
+        help="series id column(s), coarse to fine; repeat or comma-separate",
+    )
+    f.add_argument(
+        "--driver",
+        action="append",
+        metavar="NAME=COLUMN",
+        help="driver override, e.g. promo=Promo (repeatable)",
+    )
     f.add_argument("--no-drivers", action="store_true", help="ignore driver columns")
-    f.add_argument("--aggregate", metavar="LEVEL",
-                   help="forecast at this level: 'total' or an id column (default: finest)")
+    f.add_argument(
+        "--aggregate",
+        metavar="LEVEL",
+        help="forecast at this level: 'total' or an id column (default: finest)",
+    )
     f.add_argument("--freq", help="resample to a coarser frequency: W or MS")
     f.add_argument("--sheet", help="Excel sheet name")
-    f.add_argument("--params", help='per-model parameters as JSON, e.g. \'{"mlp": {"epochs": 10}}\'')
+    f.add_argument(
+        "--params", help='per-model parameters as JSON, e.g. \'{"mlp": {"epochs": 10}}\''
+    )
     f.add_argument("--seed", type=int, default=0)
     f.add_argument("--no-cache", action="store_true", help="do not read or write the model store")
     f.add_argument("--out", "-o", required=True, help="output CSV")
@@ -119,8 +140,13 @@ def cmd_forecast(args: argparse.Namespace) -> int:
         params = json.loads(args.params) if args.params else {}
     except ValueError:
         raise ShopcastError("bad_params_json", text=args.params[:60]) from None
-    config = TrainConfig(models=models, horizon=args.horizon, levels=list(args.level),
-                         model_params=params, seed=args.seed)
+    config = TrainConfig(
+        models=models,
+        horizon=args.horizon,
+        levels=list(args.level),
+        model_params=params,
+        seed=args.seed,
+    )
     store = None if args.no_cache else ModelStore()
 
     def progress(frac: float, label: str) -> None:
@@ -141,30 +167,59 @@ def cmd_forecast(args: argparse.Namespace) -> int:
     summary = run_summary(result)
     print(summary.to_string(index=False))
     n_series = out["unique_id"].nunique()
-    print(t("cli.wrote", args.lang, rows=len(out), series=n_series, file=args.out,
-            seconds=f"{time.perf_counter() - t0:.1f}"))
+    print(
+        t(
+            "cli.wrote",
+            args.lang,
+            rows=len(out),
+            series=n_series,
+            file=args.out,
+            seconds=f"{time.perf_counter() - t0:.1f}",
+        )
+    )
     return 0
 
 
 def _add_scenario_parser(sub: argparse._SubParsersAction) -> None:
     c = sub.add_parser("scenario", help="what-if scenarios: baseline vs scenarios, KPIs, stock")
     c.add_argument("input", help="sales history: CSV (UTF-8/GBK), XLSX or Parquet")
-    c.add_argument("--scenario", "-s", required=True,
-                   help="scenario JSON file (see sample_data/scenarios_double11.json)")
+    c.add_argument(
+        "--scenario",
+        "-s",
+        required=True,
+        help="scenario JSON file (see sample_data/scenarios_double11.json)",
+    )
     c.add_argument("--horizon", "-H", type=int, default=42, help="periods to forecast (default 42)")
-    c.add_argument("--models", default="lightgbm",
-                   help="comma-separated models that use drivers: lightgbm,prophet,mlp,lstm")
+    c.add_argument(
+        "--models",
+        default="lightgbm",
+        help="comma-separated models that use drivers: lightgbm,prophet,mlp,lstm",
+    )
     c.add_argument("--level", type=float, nargs="*", default=[80, 95], help="interval levels in %%")
     c.add_argument("--future", help="file with planned drivers (the baseline plan)")
-    c.add_argument("--by", help="KPI breakdown: a hierarchy level (e.g. 品类) or 'series' "
-                                "(default: the level above the series, if any)")
-    c.add_argument("--post-days", type=int, default=7,
-                   help="days after each window checked for a pull-forward dip (default 7)")
-    c.add_argument("--lead-time", type=int,
-                   help="also write OUT_inventory.csv: stock for this lead time (periods)")
-    c.add_argument("--service-level", type=float, default=0.95, help="for --lead-time (default 0.95)")
+    c.add_argument(
+        "--by",
+        help="KPI breakdown: a hierarchy level (e.g. 品类) or 'series' "
+        "(default: the level above the series, if any)",
+    )
+    c.add_argument(
+        "--post-days",
+        type=int,
+        default=7,
+        help="days after each window checked for a pull-forward dip (default 7)",
+    )
+    c.add_argument(
+        "--lead-time",
+        type=int,
+        help="also write OUT_inventory.csv: stock for this lead time (periods)",
+    )
+    c.add_argument(
+        "--service-level", type=float, default=0.95, help="for --lead-time (default 0.95)"
+    )
     c.add_argument("--stock", help="current stock file (product, stock columns) for --lead-time")
-    c.add_argument("--params", help='per-model parameters as JSON, e.g. \'{"mlp": {"epochs": 10}}\'')
+    c.add_argument(
+        "--params", help='per-model parameters as JSON, e.g. \'{"mlp": {"epochs": 10}}\''
+    )
     c.add_argument("--seed", type=int, default=0)
     c.add_argument("--no-cache", action="store_true", help="do not read or write the model store")
     c.add_argument("--out", "-o", required=True, help="output CSV (KPIs go to OUT_kpis.csv)")
@@ -199,8 +254,13 @@ def cmd_scenario(args: argparse.Namespace) -> int:
         params = json.loads(args.params) if args.params else {}
     except ValueError:
         raise ShopcastError("bad_params_json", text=args.params[:60]) from None
-    config = TrainConfig(models=models, horizon=args.horizon, levels=list(args.level),
-                         model_params=params, seed=args.seed)
+    config = TrainConfig(
+        models=models,
+        horizon=args.horizon,
+        levels=list(args.level),
+        model_params=params,
+        seed=args.seed,
+    )
     store = None if args.no_cache else ModelStore()
     dkey = data_key(history, freq)
     fitted = []
@@ -220,21 +280,32 @@ def cmd_scenario(args: argparse.Namespace) -> int:
                 if text not in shown:
                     shown.add(text)
                     print(f"{t('cli.scenario_warning', args.lang)}: {text}", file=sys.stderr)
-    fc = sc.run_scenarios([m for _, m, _ in fitted], base, scenarios, args.horizon,
-                          list(args.level), hierarchy)
+    fc = sc.run_scenarios(
+        [m for _, m, _ in fitted], base, scenarios, args.horizon, list(args.level), hierarchy
+    )
     if store is not None:  # keep the interval calibration for next time: no refits on rerun
         for name, model, before in fitted:
             if set(model.calibration_) != before:
                 key = store_key(dkey, name, config)
                 meta = store.read_meta(key) or {}
-                store.save(key, model, {"data_key": dkey, "freq": freq,
-                                        "fit_seconds": meta.get("fit_seconds", 0.0)})
+                store.save(
+                    key,
+                    model,
+                    {"data_key": dkey, "freq": freq, "fit_seconds": meta.get("fit_seconds", 0.0)},
+                )
     by = args.by or (data.ids[-2] if len(data.ids) >= 2 else None)
     futures = sc.scenario_futures(base, scenarios, hierarchy)
     tables = []
     for _, model, _ in fitted:
-        k = sc.kpis(fc, futures, model.alias, scenarios, by=by, hierarchy=hierarchy,
-                    post_days=args.post_days)
+        k = sc.kpis(
+            fc,
+            futures,
+            model.alias,
+            scenarios,
+            by=by,
+            hierarchy=hierarchy,
+            post_days=args.post_days,
+        )
         k.insert(0, "model", model.alias)
         tables.append(k)
     table = pd.concat(tables, ignore_index=True)
@@ -243,8 +314,17 @@ def cmd_scenario(args: argparse.Namespace) -> int:
     fc.to_csv(out, index=False, date_format="%Y-%m-%d")
     kpi_path = out.with_name(f"{out.stem}_kpis.csv")
     table.to_csv(kpi_path, index=False, date_format="%Y-%m-%d", encoding="utf-8-sig")
-    show = ["model", "scenario", "group", "units", "gmv", "incr_units_pct", "incr_gmv_pct",
-            "post_incr_pct", "peak_day"]
+    show = [
+        "model",
+        "scenario",
+        "group",
+        "units",
+        "gmv",
+        "incr_units_pct",
+        "incr_gmv_pct",
+        "post_incr_pct",
+        "peak_day",
+    ]
     labels = sc.kpi_labels(args.lang)
     print(table[show].rename(columns=labels).round(1).to_string(index=False))
     if args.lead_time:
@@ -257,11 +337,21 @@ def cmd_scenario(args: argparse.Namespace) -> int:
             p.insert(0, "model", model.alias)
             plans.append(p)
         inv_path = out.with_name(f"{out.stem}_inventory.csv")
-        pd.concat(plans, ignore_index=True).to_csv(inv_path, index=False, encoding="utf-8-sig",
-                                                   date_format="%Y-%m-%d")
+        pd.concat(plans, ignore_index=True).to_csv(
+            inv_path, index=False, encoding="utf-8-sig", date_format="%Y-%m-%d"
+        )
         print(t("cli.scenario_inventory", args.lang, file=inv_path))
-    print(t("cli.scenario_wrote", args.lang, rows=len(fc), scenarios=len(scenarios), file=out,
-            kpis=kpi_path, seconds=f"{time.perf_counter() - t0:.1f}"))
+    print(
+        t(
+            "cli.scenario_wrote",
+            args.lang,
+            rows=len(fc),
+            scenarios=len(scenarios),
+            file=out,
+            kpis=kpi_path,
+            seconds=f"{time.perf_counter() - t0:.1f}",
+        )
+    )
     return 0
 
 

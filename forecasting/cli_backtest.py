@@ -31,27 +31,48 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     b.add_argument("--horizon", "-H", type=int, default=28, help="periods per window (default 28)")
     b.add_argument("--windows", "-n", type=int, default=3, help="number of cut-offs (default 3)")
     b.add_argument("--step", type=int, help="periods between cut-offs (default: the horizon)")
-    b.add_argument("--models", default=DEFAULT_MODELS,
-                   help="comma-separated registry names, e.g. seasonal_naive,ets,auto,ensemble")
+    b.add_argument(
+        "--models",
+        default=DEFAULT_MODELS,
+        help="comma-separated registry names, e.g. seasonal_naive,ets,auto,ensemble",
+    )
     b.add_argument("--level", type=float, nargs="*", default=[80, 95], help="interval levels in %%")
-    b.add_argument("--future", help="planned drivers (price, promo...) that replace the recorded "
-                                    "ones on the backtest dates they cover")
+    b.add_argument(
+        "--future",
+        help="planned drivers (price, promo...) that replace the recorded "
+        "ones on the backtest dates they cover",
+    )
     b.add_argument("--date-col", help="date column (default: detected)")
     b.add_argument("--target-col", help="column to forecast (default: detected)")
-    b.add_argument("--id-col", action="append",
-                   help="series id column(s), coarse to fine; repeat or comma-separate")
-    b.add_argument("--driver", action="append", metavar="NAME=COLUMN",
-                   help="driver override, e.g. promo=Promo (repeatable)")
+    b.add_argument(
+        "--id-col",
+        action="append",
+        help="series id column(s), coarse to fine; repeat or comma-separate",
+    )
+    b.add_argument(
+        "--driver",
+        action="append",
+        metavar="NAME=COLUMN",
+        help="driver override, e.g. promo=Promo (repeatable)",
+    )
     b.add_argument("--no-drivers", action="store_true", help="ignore driver columns")
-    b.add_argument("--aggregate", metavar="LEVEL",
-                   help="backtest at this level: 'total' or an id column (default: finest)")
+    b.add_argument(
+        "--aggregate",
+        metavar="LEVEL",
+        help="backtest at this level: 'total' or an id column (default: finest)",
+    )
     b.add_argument("--freq", help="resample to a coarser frequency: W or MS")
     b.add_argument("--sheet", help="Excel sheet name")
-    b.add_argument("--params", help='per-model parameters as JSON, e.g. \'{"mlp": {"epochs": 10}}\'')
+    b.add_argument(
+        "--params", help='per-model parameters as JSON, e.g. \'{"mlp": {"epochs": 10}}\''
+    )
     b.add_argument("--seed", type=int, default=0)
     b.add_argument("--sort-by", default="wape", help="leaderboard metric (default wape)")
-    b.add_argument("--overall-only", action="store_true",
-                   help="write only the pooled 'all' rows, not one block per series")
+    b.add_argument(
+        "--overall-only",
+        action="store_true",
+        help="write only the pooled 'all' rows, not one block per series",
+    )
     b.add_argument("--cv-out", help="also write the backtest (cutoff, y, forecasts) to this CSV")
     b.add_argument("--festival-out", help="also write festival-window metrics to this CSV")
     b.add_argument("--out", "-o", required=True, help="metrics CSV")
@@ -82,14 +103,26 @@ def cmd_backtest(args: argparse.Namespace) -> int:
             print(f"\r[{frac:6.1%}] {label[:60]:<60}", end="", file=sys.stderr, flush=True)
 
     t0 = time.perf_counter()
-    result = backtest(history, freq, models, args.horizon, n_windows=args.windows,
-                      step=args.step, levels=list(args.level), model_params=params,
-                      seed=args.seed, progress=progress, future=future)
+    result = backtest(
+        history,
+        freq,
+        models,
+        args.horizon,
+        n_windows=args.windows,
+        step=args.step,
+        levels=list(args.level),
+        model_params=params,
+        seed=args.seed,
+        progress=progress,
+        future=future,
+    )
     if sys.stderr.isatty():
         print(file=sys.stderr)
     for model, k, reason in result.failure_summary(lang):
-        print(t("cli.bt_failed", lang, model=model, k=k, n=result.n_windows, reason=reason),
-              file=sys.stderr)
+        print(
+            t("cli.bt_failed", lang, model=model, k=k, n=result.n_windows, reason=reason),
+            file=sys.stderr,
+        )
     table = result.metrics(history, per_series=not args.overall_only)
     _write(table, args.out)
     if args.cv_out:
@@ -97,13 +130,23 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     if args.festival_out:
         _write(result.festival_metrics(history), args.festival_out)
     board = leaderboard(table, sort_by=args.sort_by, models=models)
-    board.insert(2, "seconds", [round(result.seconds.get(m, float("nan")), 1)
-                                for m in board["model"]])
+    board.insert(
+        2, "seconds", [round(result.seconds.get(m, float("nan")), 1) for m in board["model"]]
+    )
     print(t("cli.bt_leaderboard", lang, metric=board.attrs.get("sort_by") or args.sort_by))
     print(_format(board).to_string(index=False))
-    print(t("cli.bt_wrote", lang, rows=len(table), series=history[ID].nunique(),
-            windows=result.cv[CUTOFF].nunique(), h=args.horizon, file=args.out,
-            seconds=f"{time.perf_counter() - t0:.1f}"))
+    print(
+        t(
+            "cli.bt_wrote",
+            lang,
+            rows=len(table),
+            series=history[ID].nunique(),
+            windows=result.cv[CUTOFF].nunique(),
+            h=args.horizon,
+            file=args.out,
+            seconds=f"{time.perf_counter() - t0:.1f}",
+        )
+    )
     return 0
 
 
@@ -139,8 +182,9 @@ def _history(args: argparse.Namespace):
         "ids": _split(args.id_col),
         "drivers": {} if args.no_drivers else _drivers(args.driver),
     }
-    data = io.load(args.input, sheet=args.sheet,
-                   **{k: v for k, v in overrides.items() if v is not None})
+    data = io.load(
+        args.input, sheet=args.sheet, **{k: v for k, v in overrides.items() if v is not None}
+    )
     history = data.history(level=args.aggregate, freq=args.freq)
     freq = history.attrs.get("freq") or data.freq
     if args.freq:
@@ -184,7 +228,10 @@ def _write(frame, path: str) -> None:
 
 def _format(board):
     """Leaderboard for the terminal: the main metrics, rounded."""
-    keep = [c for c in ("rank", "model", "seconds", "wape", "mase", "mae", "rmse", "bias")
-            if c in board.columns]
+    keep = [
+        c
+        for c in ("rank", "model", "seconds", "wape", "mase", "mae", "rmse", "bias")
+        if c in board.columns
+    ]
     keep += [c for c in board.columns if c.startswith("coverage_")]
     return board[keep].round(3)

@@ -184,8 +184,13 @@ def backtest_figure(
                         showlegend=False,
                         legendgroup=alias,
                         name=t("bt.chart.band", lang, model=label, level=f"{level:g}%"),
-                        meta={"role": "band", "model": alias, "cutoff": str(cut.date()),
-                              "lo": lo_col(alias, level), "hi": hi_col(alias, level)},
+                        meta={
+                            "role": "band",
+                            "model": alias,
+                            "cutoff": str(cut.date()),
+                            "lo": lo_col(alias, level),
+                            "hi": hi_col(alias, level),
+                        },
                     )
                 )
             fig.add_trace(
@@ -203,17 +208,36 @@ def backtest_figure(
             )
     shapes, notes = [], []
     for k, cut in enumerate(cuts, start=1):
-        shapes.append({"type": "line", "x0": cut, "x1": cut, "y0": 0, "y1": 1, "yref": "paper",
-                       "line": {"color": CUTOFF_COLOR, "width": 1.2, "dash": "dash"},
-                       "name": "cutoff"})
-        notes.append({"x": cut, "y": 1, "yref": "paper", "yanchor": "bottom", "showarrow": False,
-                      "text": t("bt.chart.cutoff", lang, k=k), "font": {"size": 10,
-                                                                     "color": CUTOFF_COLOR}})
+        shapes.append(
+            {
+                "type": "line",
+                "x0": cut,
+                "x1": cut,
+                "y0": 0,
+                "y1": 1,
+                "yref": "paper",
+                "line": {"color": CUTOFF_COLOR, "width": 1.2, "dash": "dash"},
+                "name": "cutoff",
+            }
+        )
+        notes.append(
+            {
+                "x": cut,
+                "y": 1,
+                "yref": "paper",
+                "yanchor": "bottom",
+                "showarrow": False,
+                "text": t("bt.chart.cutoff", lang, k=k),
+                "font": {"size": 10, "color": CUTOFF_COLOR},
+            }
+        )
     fig.update_layout(
         template=template(),
-        title={"text": title or t("bt.chart.windows_title", lang,
-                                  series=series_label(sid, lang), n=len(cuts)),
-               "subtitle": {"text": t("bt.chart.windows_note", lang)}},
+        title={
+            "text": title
+            or t("bt.chart.windows_title", lang, series=series_label(sid, lang), n=len(cuts)),
+            "subtitle": {"text": t("bt.chart.windows_note", lang)},
+        },
         yaxis_title=t("chart.sales", lang),
         legend={"groupclick": "togglegroup"},
         height=440,
@@ -243,8 +267,11 @@ def leaderboard_figure(
         One bar trace (``meta``: ``role="leaderboard"``, ``metric``, ``models`` in
         drawing order); for coverage a dotted line at the nominal level.
     """
-    frame = board[["model", metric]].copy() if metric in board else board[["model"]].assign(
-        **{metric: np.nan})
+    frame = (
+        board[["model", metric]].copy()
+        if metric in board
+        else board[["model"]].assign(**{metric: np.nan})
+    )
     frame = frame.dropna(subset=[metric]).iloc[::-1]  # best (first row) drawn on top
     labels = [model_label(m, lang) for m in frame["model"]]
     fmt = _hover(metric)
@@ -293,8 +320,9 @@ def festival_figure(
         lang: "zh" or "en".
         title: chart title; a translated default when None.
     """
-    rows = festival_table[(festival_table[ID].astype(str) == "all")
-                          & (festival_table["metric"] == metric)]
+    rows = festival_table[
+        (festival_table[ID].astype(str) == "all") & (festival_table["metric"] == metric)
+    ]
     models = [c for c in festival_table.columns if c not in ("festival", ID, "metric")]
     groups = list(rows["festival"])
     names = [festival_group_label(g, lang) for g in groups]

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from forecasting.schema import DS, ID, Y, _is_price_like, season_length
+from forecasting.schema import DS, ID, Y, is_price_like, season_length
 
 
 @dataclass(frozen=True)
@@ -137,6 +137,8 @@ class Panel:
         origin: first future column (the same for every series).
         exog: ``(n, T, f)`` float32 exogenous features (calendar, festivals, drivers).
         scale: ``(n,)`` the divisor of each series.
+        promo: ``(n, T)`` True on promotion days (history and plan), or None when
+            promotion-aware lags are off.
     """
 
     ids: np.ndarray
@@ -147,6 +149,27 @@ class Panel:
     origin: int
     exog: np.ndarray
     scale: np.ndarray
+    promo: np.ndarray | None = None
+
+
+# Driver names that mark a promotion day (a discount, a campaign flag), in English and Chinese.
+_PROMO_WORDS = ("promo", "discount", "coupon", "campaign", "促销", "折扣", "优惠", "活动")
+
+
+# Driver names of an "open for business" flag: a closed day's zero is no baseline either.
+_OPEN_WORDS = ("open", "营业")
+
+
+def is_open_flag(col: str) -> bool:
+    """Whether a driver column is an open/closed flag (0 = closed that day)."""
+    c = col.lower()
+    return any(w in c for w in _OPEN_WORDS)
+
+
+def is_promo_like(col: str) -> bool:
+    """Whether a driver column marks promotion days when it is non-zero."""
+    c = col.lower()
+    return any(w in c for w in _PROMO_WORDS)
 
 
 class FeatureMaker:
@@ -159,6 +182,10 @@ class FeatureMaker:
         cyclic: calendar encoding for neural networks (see ``calendar_features``).
         pad: extra empty columns kept before the longest series (at least the
             widest lag/window, so every index stays inside the grid).
+        promo_aware_lags: lags and rolling statistics read the *baseline*: a promotion
+            day's value is replaced by the last value before the promotion. A recursive
+            forecast then does not feed its own promotion-inflated days back as lags,
+            which made the uplift of a multi-day promotion compound.
     """
 
     def __init__(
@@ -168,6 +195,7 @@ class FeatureMaker:
         windows: tuple[int, ...] | list[int] | None = None,
         cyclic: bool = False,
         pad: int = 0,
+        promo_aware_lags: bool = False,
     ) -> None:
         spec = lag_spec(freq)
         self.freq = freq
@@ -175,6 +203,7 @@ class FeatureMaker:
         self.lags = tuple(sorted({int(v) for v in (lags or spec.lags) if int(v) >= 1}))
         self.windows = tuple(sorted({int(v) for v in (windows or spec.windows) if int(v) >= 1}))
         self.cyclic = cyclic
+        self.promo_aware_lags = promo_aware_lags
         self.pad = max([pad, spec.price_window, *self.lags, *self.windows])
 
     # ------------------------------------------------------------------ fitting
@@ -193,7 +222,13 @@ class FeatureMaker:
             if vals.notna().any():  # text columns carry nothing a model can use
                 drivers.append(col)
         self.drivers_ = drivers
-        self.price_cols_ = [c for c in drivers if _is_price_like(c)]
+        self.price_cols_ = [c for c in drivers if is_price_like(c)]
+        self.promo_cols_ = (
+            [c for c in drivers if c not in self.price_cols_ and is_promo_like(c)]
+            if self.promo_aware_lags
+            else []
+        )
+        self.open_cols_ = [c for c in drivers if is_open_flag(c)] if self.promo_cols_ else []
         probe = pd.DatetimeIndex(df[DS].iloc[:1])
         groups = {
             "calendar": list(calendar_features(probe, self.freq, self.cyclic).columns),
@@ -263,7 +298,15 @@ class FeatureMaker:
                     vals = pd.to_numeric(fut[c], errors="coerce").to_numpy(dtype=float)[ok]
                     raw[c][frows, fcols] = vals
         exog = self._exog(dates, raw, origin, scale)
-        return Panel(ids, dates, y, observed, first, origin, exog, scale)
+        promo = None
+        if getattr(self, "promo_cols_", None):  # models pickled before the option: no mask
+            promo = np.zeros((n, width), dtype=bool)
+            for c in self.promo_cols_:
+                promo |= np.nan_to_num(raw[c], nan=0.0) != 0
+            for c in getattr(self, "open_cols_", []):
+                # a closed day's zero would become the "baseline" of the promotion after it
+                promo |= np.nan_to_num(raw[c], nan=1.0) == 0
+        return Panel(ids, dates, y, observed, first, origin, exog, scale, promo)
 
     def _offsets(self, ds: pd.Series, last: pd.Series) -> np.ndarray:
         """Whole periods from each series' last date to ``ds`` (0 = last, -1 = before)."""
@@ -326,7 +369,7 @@ class FeatureMaker:
         """
         rows = np.asarray(rows)
         cols = np.asarray(cols)
-        y = panel.y
+        y = panel.y if panel.promo is None else baseline(panel.y, panel.promo)
         feats = [y[rows, cols - lag] for lag in self.lags]
         # prefix sums over each row make any rolling window an O(1) lookup
         finite = np.isfinite(y)
@@ -373,6 +416,19 @@ class FeatureMaker:
         ok &= colidx >= (panel.first[:, None] + context)
         cols, rows = np.nonzero(ok.T)
         return rows, cols
+
+
+def baseline(y: np.ndarray, promo: np.ndarray) -> np.ndarray:
+    """``y`` with each promotion cell replaced by the last non-promotion value of its row.
+
+    Cells before a row's first non-promotion value become NaN (no baseline known yet).
+    """
+    keep = ~promo & ~np.isnan(y)
+    idx = np.where(keep, np.arange(y.shape[1])[None, :], -1)
+    idx = np.maximum.accumulate(idx, axis=1)
+    out = np.take_along_axis(y, np.maximum(idx, 0), axis=1)
+    # not-yet-forecast future cells stay NaN; cells with no earlier baseline become NaN
+    return np.where((idx < 0) | np.isnan(y), np.nan, np.where(promo, out, y))
 
 
 def relative_price(price: np.ndarray, origin: int, width: int) -> np.ndarray:

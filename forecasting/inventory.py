@@ -61,10 +61,25 @@ __all__ = [
 
 DEFAULT_RHO = 0.5
 _N = NormalDist()
-_PLAN_COLUMNS = ("scenario", ID, "start", "lead_time", "review_period", "service_level",
-                 "demand_mean", "demand_q", "demand_q_indep", "demand_q_sum", "safety_stock",
-                 "current_stock", "on_order", "stockout_risk", "expected_shortfall",
-                 "reorder_qty", "periods_of_cover")
+_PLAN_COLUMNS = (
+    "scenario",
+    ID,
+    "start",
+    "lead_time",
+    "review_period",
+    "service_level",
+    "demand_mean",
+    "demand_q",
+    "demand_q_indep",
+    "demand_q_sum",
+    "safety_stock",
+    "current_stock",
+    "on_order",
+    "stockout_risk",
+    "expected_shortfall",
+    "reorder_qty",
+    "periods_of_cover",
+)
 
 
 def period_quantiles(forecast: pd.DataFrame, alias: str, service_level: float) -> np.ndarray:
@@ -95,8 +110,10 @@ def _knots(forecast: pd.DataFrame, alias: str, service_level: float):
     for lv in levels:  # ascending: the narrowest band first
         zl = _N.inv_cdf(0.5 + float(lv) / 200)
         zs += [zl, -zl]
-        qs += [forecast[hi_col(alias, lv)].to_numpy(dtype=float),
-               forecast[lo_col(alias, lv)].to_numpy(dtype=float)]
+        qs += [
+            forecast[hi_col(alias, lv)].to_numpy(dtype=float),
+            forecast[lo_col(alias, lv)].to_numpy(dtype=float),
+        ]
     order = np.argsort(zs)
     return z, np.asarray(zs)[order], np.vstack(qs)[order]
 
@@ -156,8 +173,10 @@ def inventory_plan(
         ShopcastError: bad lead time / service level / rho, no bands, or a
             forecast shorter than the protection interval.
     """
-    lead_time, review_period = _whole(lead_time, "lead_time", 1), _whole(review_period,
-                                                                         "review_period", 0)
+    lead_time, review_period = (
+        _whole(lead_time, "lead_time", 1),
+        _whole(review_period, "review_period", 0),
+    )
     if not 0.5 <= float(service_level) < 1:
         raise ShopcastError("inventory_service_level", value=service_level)
     if not 0 <= float(rho) <= 1:
@@ -177,8 +196,11 @@ def inventory_plan(
     z, zs, qs = _knots(fc, alias, service_level)
     q = _interp(z, zs, qs)
     mean = np.clip(fc[alias].to_numpy(dtype=float), 0, None)
-    spread = np.clip((q - mean) / z, 0, None) if abs(z) > 1e-12 else \
-        np.clip((_interp(1.0, zs, qs) - mean), 0, None)
+    spread = (
+        np.clip((q - mean) / z, 0, None)
+        if abs(z) > 1e-12
+        else np.clip((_interp(1.0, zs, qs) - mean), 0, None)
+    )
     fc["_m"], fc["_s"], fc["_q"] = mean, spread, np.maximum(q, 0)
     fc["_step"] = fc.groupby(keys, sort=False).cumcount()
     stock = _per_series(current_stock, "current_stock")
@@ -193,10 +215,16 @@ def inventory_plan(
         s1, s2 = float(s.sum()), float((s**2).sum())
         sd = math.sqrt(max((1 - rho) * s2 + rho * s1**2, 0.0))
         row: dict[str, Any] = dict(zip(keys, key, strict=True))
-        row.update(start=win[DS].iloc[0], lead_time=lead_time, review_period=review_period,
-                   service_level=float(service_level), demand_mean=mu,
-                   demand_q=mu + z * sd, demand_q_indep=mu + z * math.sqrt(s2),
-                   demand_q_sum=float(win["_q"].sum()))
+        row.update(
+            start=win[DS].iloc[0],
+            lead_time=lead_time,
+            review_period=review_period,
+            service_level=float(service_level),
+            demand_mean=mu,
+            demand_q=mu + z * sd,
+            demand_q_indep=mu + z * math.sqrt(s2),
+            demand_q_sum=float(win["_q"].sum()),
+        )
         row["safety_stock"] = row["demand_q"] - mu
         uid = str(key[-1])
         cur, oo = stock(uid), ordered(uid)
@@ -299,10 +327,33 @@ def error_correlation(errors: np.ndarray) -> float:
 
 
 # --------------------------------------------------------------------- stock files
-_ID_NAMES = ("unique_id", "series", "sku", "id", "商品", "商品名称", "货号", "商品编码", "item",
-             "product", "宝贝")
-_STOCK_NAMES = ("current_stock", "stock", "on_hand", "onhand", "inventory", "库存", "现有库存",
-                "当前库存", "库存数量", "可用库存", "qty", "数量")
+_ID_NAMES = (
+    "unique_id",
+    "series",
+    "sku",
+    "id",
+    "商品",
+    "商品名称",
+    "货号",
+    "商品编码",
+    "item",
+    "product",
+    "宝贝",
+)
+_STOCK_NAMES = (
+    "current_stock",
+    "stock",
+    "on_hand",
+    "onhand",
+    "inventory",
+    "库存",
+    "现有库存",
+    "当前库存",
+    "库存数量",
+    "可用库存",
+    "qty",
+    "数量",
+)
 
 
 def parse_stock(frame: pd.DataFrame, name: str = "stock") -> pd.Series:
@@ -324,16 +375,23 @@ def parse_stock(frame: pd.DataFrame, name: str = "stock") -> pd.Series:
     if (id_col is None or st_col is None) and len(frame.columns) == 2:
         id_col, st_col = frame.columns[0], frame.columns[1]
     if id_col is None or st_col is None:
-        raise ShopcastError("inventory_stock_columns", file=name,
-                            columns=", ".join(map(str, frame.columns)))
+        raise ShopcastError(
+            "inventory_stock_columns", file=name, columns=", ".join(map(str, frame.columns))
+        )
     ids = frame[id_col].astype(str).str.strip()
-    vals = pd.to_numeric(frame[st_col].astype(str).str.replace(",", "").str.strip(),
-                         errors="coerce")
+    vals = pd.to_numeric(
+        frame[st_col].astype(str).str.replace(",", "").str.strip(), errors="coerce"
+    )
     bad = vals.isna() | (vals < 0)
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise ShopcastError("inventory_stock_value", file=name, row=i + 2, column=str(st_col),
-                            value=str(frame[st_col].iloc[i]))
+        raise ShopcastError(
+            "inventory_stock_value",
+            file=name,
+            row=i + 2,
+            column=str(st_col),
+            value=str(frame[st_col].iloc[i]),
+        )
     dup = ids.duplicated()
     if dup.any():
         raise ShopcastError("inventory_stock_duplicate", file=name, series=ids[dup].iloc[0])
@@ -356,8 +414,7 @@ def inventory_labels(lang: str = "zh") -> dict[str, str]:
     return {c: t(f"inventory.col.{c}", lang) for c in _PLAN_COLUMNS}
 
 
-def to_excel(sheets: Mapping[str, pd.DataFrame], lang: str = "zh",
-             translate: bool = True) -> bytes:
+def to_excel(sheets: Mapping[str, pd.DataFrame], lang: str = "zh", translate: bool = True) -> bytes:
     """An .xlsx workbook (bytes, for a download button) with one sheet per frame.
 
     Args:
@@ -372,8 +429,9 @@ def to_excel(sheets: Mapping[str, pd.DataFrame], lang: str = "zh",
     labels = {**kpi_labels(lang), **inventory_labels(lang)} if translate else {}
     buf = _io.BytesIO()
     used: set[str] = set()
-    with pd.ExcelWriter(buf, engine="xlsxwriter", datetime_format="yyyy-mm-dd",
-                        date_format="yyyy-mm-dd") as writer:
+    with pd.ExcelWriter(
+        buf, engine="xlsxwriter", datetime_format="yyyy-mm-dd", date_format="yyyy-mm-dd"
+    ) as writer:
         for raw_name, frame in sheets.items():
             sheet = _sheet_name(str(raw_name), used)
             out = frame.copy()
@@ -387,8 +445,9 @@ def to_excel(sheets: Mapping[str, pd.DataFrame], lang: str = "zh",
             ws = writer.sheets[sheet]
             ws.freeze_panes(1, 0)
             for j, c in enumerate(out.columns):
-                ws.set_column(j, j, min(40, max(10, len(str(c)) * 2 if _wide(str(c))
-                                                else len(str(c)) + 2)))
+                ws.set_column(
+                    j, j, min(40, max(10, len(str(c)) * 2 if _wide(str(c)) else len(str(c)) + 2))
+                )
     return buf.getvalue()
 
 

@@ -73,8 +73,14 @@ def pinball(y: np.ndarray, q: np.ndarray, tau: float) -> float:
 
 
 POINT: dict[str, Callable[[np.ndarray, np.ndarray], float]] = {
-    "mae": mae, "rmse": rmse, "mse": mse, "mape": mape, "smape": smape, "wape": wape,
-    "bias": bias, "r2": r2,
+    "mae": mae,
+    "rmse": rmse,
+    "mse": mse,
+    "mape": mape,
+    "smape": smape,
+    "wape": wape,
+    "bias": bias,
+    "r2": r2,
 }
 
 
@@ -124,8 +130,9 @@ def _row_scales(df: pd.DataFrame, train: pd.DataFrame, season: int) -> np.ndarra
     pieces = []
     for cut in df[CUTOFF].dropna().unique():
         sc = seasonal_scale(train[train[DS] <= cut], season)
-        pieces.append(pd.DataFrame({ID: sc.index.astype(str), CUTOFF: cut,
-                                    _SCALE: sc.to_numpy(float)}))
+        pieces.append(
+            pd.DataFrame({ID: sc.index.astype(str), CUTOFF: cut, _SCALE: sc.to_numpy(float)})
+        )
     if not pieces:
         return np.full(len(df), np.nan)
     table = pd.concat(pieces, ignore_index=True)
@@ -187,12 +194,15 @@ def evaluate(
                 rows.setdefault((str(uid), metric), {})[alias] = value
         if uid == ALL and (scales is not None or by_row):
             for alias in models:
-                per = [_mase(s, alias, None if by_row else float(scales.get(sid, np.nan)))
-                       for sid, s in df.dropna(subset=[Y, alias]).groupby(ID, observed=True)]
+                per = [
+                    _mase(s, alias, None if by_row else float(scales.get(sid, np.nan)))
+                    for sid, s in df.dropna(subset=[Y, alias]).groupby(ID, observed=True)
+                ]
                 per = [v for v in per if np.isfinite(v)]
                 rows.setdefault((ALL, "mase"), {})[alias] = float(np.mean(per)) if per else np.nan
-    out = pd.DataFrame([{ID: k[0], "metric": k[1], **v} for k, v in rows.items()],
-                       columns=[ID, "metric", *models])
+    out = pd.DataFrame(
+        [{ID: k[0], "metric": k[1], **v} for k, v in rows.items()], columns=[ID, "metric", *models]
+    )
     return out.reset_index(drop=True)
 
 
@@ -224,18 +234,35 @@ def horizon_errors(cv: pd.DataFrame, models: Sequence[str] | None = None) -> pd.
         ok = np.isfinite(y) & np.isfinite(f)
         if not ok.any():
             continue
-        frame = pd.DataFrame({"step": steps[ok], "err": np.abs(y[ok] - f[ok]), "act": np.abs(y[ok])})
-        g = frame.groupby("step").agg(mae=("err", "mean"), abs_err=("err", "sum"),
-                                      abs_y=("act", "sum"), n=("err", "size"))
+        frame = pd.DataFrame(
+            {"step": steps[ok], "err": np.abs(y[ok] - f[ok]), "act": np.abs(y[ok])}
+        )
+        g = frame.groupby("step").agg(
+            mae=("err", "mean"), abs_err=("err", "sum"), abs_y=("act", "sum"), n=("err", "size")
+        )
         with np.errstate(invalid="ignore", divide="ignore"):
             wape_ = np.where(g["abs_y"] > 0, g["abs_err"] / g["abs_y"], np.nan)
-        parts.append(pd.DataFrame({"step": g.index.to_numpy(int), "model": alias,
-                                   "mae": g["mae"].to_numpy(float), "wape": wape_,
-                                   "n": g["n"].to_numpy(int)}))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "step": g.index.to_numpy(int),
+                    "model": alias,
+                    "mae": g["mae"].to_numpy(float),
+                    "wape": wape_,
+                    "n": g["n"].to_numpy(int),
+                }
+            )
+        )
     if not parts:
-        return pd.DataFrame({"step": pd.Series(dtype=int), "model": pd.Series(dtype=str),
-                             "mae": pd.Series(dtype=float), "wape": pd.Series(dtype=float),
-                             "n": pd.Series(dtype=int)})
+        return pd.DataFrame(
+            {
+                "step": pd.Series(dtype=int),
+                "model": pd.Series(dtype=str),
+                "mae": pd.Series(dtype=float),
+                "wape": pd.Series(dtype=float),
+                "n": pd.Series(dtype=int),
+            }
+        )
     return pd.concat(parts, ignore_index=True)
 
 
@@ -258,11 +285,14 @@ def festival_masks(
     """
     from forecasting.calendar import festival_features
 
-    feats = festival_features(pd.Series(pd.to_datetime(dates)).to_numpy(), freq,
-                              windows=windows, festivals=festivals)
+    feats = festival_features(
+        pd.Series(pd.to_datetime(dates)).to_numpy(), freq, windows=windows, festivals=festivals
+    )
     cols = [c for c in feats.columns if c.startswith("fest_") and not c.endswith("_d")]
     inside = feats[cols].to_numpy(float) > 0
-    masks = {c.removeprefix("fest_"): inside[:, i] for i, c in enumerate(cols) if inside[:, i].any()}
+    masks = {
+        c.removeprefix("fest_"): inside[:, i] for i, c in enumerate(cols) if inside[:, i].any()
+    }
     any_ = inside.any(axis=1) if cols else np.zeros(len(feats), dtype=bool)
     if any_.any():
         masks[ANY_FESTIVAL] = any_
@@ -307,14 +337,22 @@ def festival_evaluate(
     season = season or season_length(freq)
     parts = []
     for name, mask in festival_masks(cv[DS], freq, windows, festivals).items():
-        table = evaluate(cv, models, train=train, season=season, per_series=per_series,
-                         mask=mask, scale_at_cutoff=scale_at_cutoff)
+        table = evaluate(
+            cv,
+            models,
+            train=train,
+            season=season,
+            per_series=per_series,
+            mask=mask,
+            scale_at_cutoff=scale_at_cutoff,
+        )
         if table.empty:
             continue
         sub = cv[mask]
         counts = {a: float(sub[[Y, a]].dropna().shape[0]) for a in models}
-        table = pd.concat([table, pd.DataFrame([{ID: ALL, "metric": "n_points", **counts}])],
-                          ignore_index=True)
+        table = pd.concat(
+            [table, pd.DataFrame([{ID: ALL, "metric": "n_points", **counts}])], ignore_index=True
+        )
         parts.append(table.assign(**{FESTIVAL: name}))
     cols = [FESTIVAL, ID, "metric", *models]
     if not parts:
@@ -360,8 +398,7 @@ def leaderboard(
         ``rank, model`` and one column per metric (``wape, mase, mae, ...``,
         then coverage/pinball). Models with no score rank last.
     """
-    models = list(models or [c for c in metrics_table.columns
-                             if c not in (ID, "metric", FESTIVAL)])
+    models = list(models or [c for c in metrics_table.columns if c not in (ID, "metric", FESTIVAL)])
     pooled = metrics_table[metrics_table[ID].astype(str) == ALL]
     if FESTIVAL in pooled.columns:
         raise ValueError("leaderboard() takes the evaluate() table, not festival_evaluate()")

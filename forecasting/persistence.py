@@ -30,8 +30,17 @@ if TYPE_CHECKING:
 
 FORMAT = "shopcast-model"
 FORMAT_VERSION = 1
-_TRACKED = ("shopcast", "pandas", "numpy", "joblib", "statsforecast", "prophet", "lightgbm",
-            "tensorflow", "keras")
+_TRACKED = (
+    "shopcast",
+    "pandas",
+    "numpy",
+    "joblib",
+    "statsforecast",
+    "prophet",
+    "lightgbm",
+    "tensorflow",
+    "keras",
+)
 
 
 def cache_root(root: str | Path | None = None) -> Path:
@@ -76,8 +85,9 @@ def _sign(body: dict, key: bytes) -> str:
     return hmac.new(key, blob, hashlib.sha256).hexdigest()
 
 
-def save_model(model: Forecaster, folder: str | Path, meta: dict | None = None,
-               root: str | Path | None = None) -> Path:
+def save_model(
+    model: Forecaster, folder: str | Path, meta: dict | None = None, root: str | Path | None = None
+) -> Path:
     """Save a fitted model into ``folder`` (written atomically).
 
     Args:
@@ -137,8 +147,9 @@ def read_manifest(folder: str | Path, root: str | Path | None = None) -> dict:
     return body
 
 
-def load_model(folder: str | Path, root: str | Path | None = None,
-               strict_versions: bool = True) -> Forecaster:
+def load_model(
+    folder: str | Path, root: str | Path | None = None, strict_versions: bool = True
+) -> Forecaster:
     """Load a model saved by ``save_model`` after verifying its manifest.
 
     Raises:

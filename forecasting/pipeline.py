@@ -47,8 +47,12 @@ class TrainConfig:
 
     def model_key(self, name: str) -> str:
         """Stable hash of everything that changes the fitted model ``name``."""
-        blob = {"v": PIPELINE_VERSION, "model": name, "seed": self.seed,
-                "params": self.model_params.get(name, {})}
+        blob = {
+            "v": PIPELINE_VERSION,
+            "model": name,
+            "seed": self.seed,
+            "params": self.model_params.get(name, {}),
+        }
         return _hash(json.dumps(blob, sort_keys=True, default=str).encode())[:16]
 
     def to_json(self) -> str:
@@ -209,8 +213,9 @@ def forecast(
         if model is not None:
             try:
                 t0 = time.perf_counter()
-                run.forecast = predict_model(model, config, future, store,
-                                             store_key(dkey, name, config))
+                run.forecast = predict_model(
+                    model, config, future, store, store_key(dkey, name, config)
+                )
                 run.predict_seconds = time.perf_counter() - t0
                 run.interval_method = getattr(model, "interval_method_", "native")
             except ShopcastError as exc:
@@ -237,13 +242,15 @@ def run_summary(result: ForecastResult) -> pd.DataFrame:
     """One row per model: fit/predict seconds, source, skipped series, error key."""
     rows: list[dict[str, Any]] = []
     for name, r in result.runs.items():
-        rows.append({
-            "model": name,
-            "fit_seconds": round(r.fit_seconds, 3),
-            "predict_seconds": round(r.predict_seconds, 3),
-            "source": r.source,
-            "intervals": r.interval_method,
-            "skipped_series": len(r.skipped),
-            "error": r.error.key if r.error else "",
-        })
+        rows.append(
+            {
+                "model": name,
+                "fit_seconds": round(r.fit_seconds, 3),
+                "predict_seconds": round(r.predict_seconds, 3),
+                "source": r.source,
+                "intervals": r.interval_method,
+                "skipped_series": len(r.skipped),
+                "error": r.error.key if r.error else "",
+            }
+        )
     return pd.DataFrame(rows)

@@ -97,8 +97,18 @@ _RANGES: dict[str, tuple[float, float]] = {
     "manual_adjustment": (-0.9, 10.0),
     "presale_days": (0, 90),
 }
-_FIELDS = ("name", "target", "window", "discount", "promo", "presale_days", "price_change",
-           "traffic_multiplier", "manual_adjustment", "note")
+_FIELDS = (
+    "name",
+    "target",
+    "window",
+    "discount",
+    "promo",
+    "presale_days",
+    "price_change",
+    "traffic_multiplier",
+    "manual_adjustment",
+    "note",
+)
 _MAX_WINDOW_DAYS = 366
 
 
@@ -147,13 +157,22 @@ class Scenario:
         self.start = _date(self.start, "window.start", where)
         self.end = _date(self.end, "window.end", where)
         if self.end < self.start:
-            raise ShopcastError("scenario_end_before_start", where=where,
-                                start=self.start.isoformat(), end=self.end.isoformat())
+            raise ShopcastError(
+                "scenario_end_before_start",
+                where=where,
+                start=self.start.isoformat(),
+                end=self.end.isoformat(),
+            )
         if (self.end - self.start).days + 1 > _MAX_WINDOW_DAYS:
-            raise ShopcastError("scenario_window_too_long", where=where,
-                                days=(self.end - self.start).days + 1, limit=_MAX_WINDOW_DAYS)
-        self.level = None if self.level in (None, "", ALL) else _text(self.level, "target.level",
-                                                                        where)
+            raise ShopcastError(
+                "scenario_window_too_long",
+                where=where,
+                days=(self.end - self.start).days + 1,
+                limit=_MAX_WINDOW_DAYS,
+            )
+        self.level = (
+            None if self.level in (None, "", ALL) else _text(self.level, "target.level", where)
+        )
         self.series = _series(self.series, where)
         if self.discount is not None:
             self.discount = _number(self.discount, "discount", where)
@@ -228,8 +247,9 @@ class Scenario:
             raise ShopcastError("scenario_not_object", where=where, kind=_kind(d))
         unknown = [k for k in d if k not in _FIELDS]
         if unknown:
-            raise ShopcastError("scenario_unknown_field", where=where, field=unknown[0],
-                                allowed=", ".join(_FIELDS))
+            raise ShopcastError(
+                "scenario_unknown_field", where=where, field=unknown[0], allowed=", ".join(_FIELDS)
+            )
         for req in ("name", "window"):
             if req not in d:
                 raise ShopcastError("scenario_missing_field", where=where, field=req)
@@ -242,20 +262,40 @@ class Scenario:
             raise _type_error(where, "window", win, "window")
         bad = [k for k in win if k not in ("start", "end")]
         if bad:
-            raise ShopcastError("scenario_unknown_field", where=where, field=f"window.{bad[0]}",
-                                allowed="start, end")
+            raise ShopcastError(
+                "scenario_unknown_field",
+                where=where,
+                field=f"window.{bad[0]}",
+                allowed="start, end",
+            )
         for req in ("start", "end"):
             if req not in win:
                 raise ShopcastError("scenario_missing_field", where=where, field=f"window.{req}")
-        kwargs = {k: d[k] for k in ("discount", "promo", "presale_days", "price_change",
-                                    "traffic_multiplier", "manual_adjustment", "note") if k in d}
+        kwargs = {
+            k: d[k]
+            for k in (
+                "discount",
+                "promo",
+                "presale_days",
+                "price_change",
+                "traffic_multiplier",
+                "manual_adjustment",
+                "note",
+            )
+            if k in d
+        }
         for k in ("presale_days", "price_change", "traffic_multiplier", "manual_adjustment"):
             if k in kwargs and kwargs[k] is None:
                 raise _type_error(where, k, None, "number")
         try:
-            return cls(name=name, start=_date(win["start"], "window.start", where),
-                       end=_date(win["end"], "window.end", where), level=level, series=series,
-                       **kwargs)
+            return cls(
+                name=name,
+                start=_date(win["start"], "window.start", where),
+                end=_date(win["end"], "window.end", where),
+                level=level,
+                series=series,
+                **kwargs,
+            )
         except ShopcastError as exc:  # name the file position, not just the scenario
             if "where" not in exc.params:
                 raise
@@ -286,8 +326,15 @@ class ScenarioWarning:
 
 # ------------------------------------------------------------------ field checks
 def _kind(v: Any) -> str:
-    return {dict: "object", list: "list", str: "text", bool: "true/false", type(None): "null",
-            int: "number", float: "number"}.get(type(v), type(v).__name__)
+    return {
+        dict: "object",
+        list: "list",
+        str: "text",
+        bool: "true/false",
+        type(None): "null",
+        int: "number",
+        float: "number",
+    }.get(type(v), type(v).__name__)
 
 
 def _show(v: Any) -> str:
@@ -338,8 +385,9 @@ def _target(v: Any, where: str) -> tuple[str | None, list[str] | None]:
         raise _type_error(where, "target", v, "target")
     bad = [k for k in v if k not in ("level", "series")]
     if bad:
-        raise ShopcastError("scenario_unknown_field", where=where, field=f"target.{bad[0]}",
-                            allowed="level, series")
+        raise ShopcastError(
+            "scenario_unknown_field", where=where, field=f"target.{bad[0]}", allowed="level, series"
+        )
     level = v.get("level")
     level = None if level in (None, "", ALL) else _text(level, "target.level", where)
     return level, _series(v.get("series"), where)
@@ -376,10 +424,17 @@ def _number(v: Any, fld: str, where: str) -> float:
     low, high = _RANGES[fld]
     if not low <= x <= high:
         if fld == "discount" and 1 < x <= 100:
-            raise ShopcastError("scenario_discount_percent", where=where, value=_show(v),
-                                fraction=f"{x / 100:g}")
-        raise ShopcastError("scenario_out_of_range", where=where, field=fld, value=_show(v),
-                            low=f"{low:g}", high=f"{high:g}")
+            raise ShopcastError(
+                "scenario_discount_percent", where=where, value=_show(v), fraction=f"{x / 100:g}"
+            )
+        raise ShopcastError(
+            "scenario_out_of_range",
+            where=where,
+            field=fld,
+            value=_show(v),
+            low=f"{low:g}",
+            high=f"{high:g}",
+        )
     return x
 
 
@@ -389,8 +444,14 @@ def _integer(v: Any, fld: str, where: str) -> int:
         raise _type_error(where, fld, v, "whole")
     low, high = _RANGES[fld]
     if not low <= x <= high:
-        raise ShopcastError("scenario_out_of_range", where=where, field=fld, value=_show(v),
-                            low=f"{low:g}", high=f"{high:g}")
+        raise ShopcastError(
+            "scenario_out_of_range",
+            where=where,
+            field=fld,
+            value=_show(v),
+            low=f"{low:g}",
+            high=f"{high:g}",
+        )
     return int(x)
 
 
@@ -422,21 +483,27 @@ def load_scenarios(source: str | Path | bytes, name: str | None = None) -> list[
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ShopcastError("scenario_bad_json", file=name, line=exc.lineno, col=exc.colno,
-                            detail=exc.msg) from None
+        raise ShopcastError(
+            "scenario_bad_json", file=name, line=exc.lineno, col=exc.colno, detail=exc.msg
+        ) from None
     if isinstance(doc, Mapping):
         extra = [k for k in doc if k not in ("format", "version", "scenarios")]
         if extra:
-            raise ShopcastError("scenario_unknown_field", where=name, field=extra[0],
-                                allowed="format, version, scenarios")
+            raise ShopcastError(
+                "scenario_unknown_field",
+                where=name,
+                field=extra[0],
+                allowed="format, version, scenarios",
+            )
         if doc.get("format", FORMAT) != FORMAT:
             raise ShopcastError("scenario_bad_root", file=name)
         version = doc.get("version", FORMAT_VERSION)
         if not isinstance(version, int) or isinstance(version, bool) or version < 1:
             raise ShopcastError("scenario_bad_root", file=name)
         if version > FORMAT_VERSION:
-            raise ShopcastError("scenario_bad_version", file=name, version=version,
-                                supported=FORMAT_VERSION)
+            raise ShopcastError(
+                "scenario_bad_version", file=name, version=version, supported=FORMAT_VERSION
+            )
         items = doc.get("scenarios")
     else:
         items = doc
@@ -455,8 +522,9 @@ def _read_source(source: str | Path | bytes, name: str | None) -> tuple[str, str
             return bytes(source).decode("utf-8-sig"), name or "scenarios.json"
         except UnicodeDecodeError:
             raise ShopcastError("scenario_encoding", file=name or "scenarios.json") from None
-    if isinstance(source, Path) or (isinstance(source, str)
-                                    and not source.lstrip().startswith(("{", "["))):
+    if isinstance(source, Path) or (
+        isinstance(source, str) and not source.lstrip().startswith(("{", "["))
+    ):
         path = Path(source)
         if not path.is_file():
             raise ShopcastError("file_not_found", file=str(source))
@@ -486,8 +554,20 @@ def save_scenarios(scenarios: Iterable[Scenario]) -> str:
     return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
 
 
-_TABLE_COLUMNS = ("name", "level", "series", "start", "end", "discount", "promo", "presale_days",
-                  "price_change", "traffic_multiplier", "manual_adjustment", "note")
+_TABLE_COLUMNS = (
+    "name",
+    "level",
+    "series",
+    "start",
+    "end",
+    "discount",
+    "promo",
+    "presale_days",
+    "price_change",
+    "traffic_multiplier",
+    "manual_adjustment",
+    "note",
+)
 
 
 def scenarios_to_frame(scenarios: Iterable[Scenario]) -> pd.DataFrame:
@@ -519,8 +599,13 @@ def scenarios_from_frame(frame: pd.DataFrame) -> list[Scenario]:
             if vals.get(req) is None:
                 raise ShopcastError("scenario_missing_field", where=where, field=req)
         kwargs = {k: v for k, v in vals.items() if v is not None}
-        for k in ("presale_days", "discount", "price_change", "traffic_multiplier",
-                  "manual_adjustment"):
+        for k in (
+            "presale_days",
+            "discount",
+            "price_change",
+            "traffic_multiplier",
+            "manual_adjustment",
+        ):
             if isinstance(kwargs.get(k), np.generic):
                 kwargs[k] = kwargs[k].item()
         out.append(Scenario(**kwargs))
@@ -602,9 +687,17 @@ def presets(
         label = f"{festival_label(f, lang)} · {discount_label(d, lang)}"
         if counts[f] > 1:
             label = f"{festival_label(f, lang)} {row['ds'].year} · {discount_label(d, lang)}"
-        out.append(Scenario(name=label, start=main, end=b, discount=d, promo=True,
-                            presale_days=int((main - a).days),
-                            note=f"preset:{f}:{row['ds'].date().isoformat()}"))
+        out.append(
+            Scenario(
+                name=label,
+                start=main,
+                end=b,
+                discount=d,
+                promo=True,
+                presale_days=int((main - a).days),
+                note=f"preset:{f}:{row['ds'].date().isoformat()}",
+            )
+        )
     return out
 
 
@@ -633,13 +726,15 @@ def _hierarchy_frame(hierarchy: pd.DataFrame | Mapping | None) -> pd.DataFrame |
         if ID not in hierarchy.columns:
             raise ShopcastError("missing_column", file="hierarchy", column=ID)
         return hierarchy.astype({ID: str})
-    rows = [{ID: str(k), **{str(a): str(b) for a, b in dict(v).items()}}
-            for k, v in hierarchy.items()]
+    rows = [
+        {ID: str(k), **{str(a): str(b) for a, b in dict(v).items()}} for k, v in hierarchy.items()
+    ]
     return pd.DataFrame(rows)
 
 
-def target_ids(scenario: Scenario, ids: Iterable[str],
-               hierarchy: pd.DataFrame | Mapping | None = None) -> list[str]:
+def target_ids(
+    scenario: Scenario, ids: Iterable[str], hierarchy: pd.DataFrame | Mapping | None = None
+) -> list[str]:
     """The ``unique_id`` values a scenario changes, among ``ids``.
 
     Args:
@@ -664,20 +759,30 @@ def target_ids(scenario: Scenario, ids: Iterable[str],
             raise ShopcastError("scenario_no_hierarchy", name=scenario.name, level=level)
         if level not in hier.columns:
             choices = [c for c in hier.columns if c != ID] or [ID]
-            raise ShopcastError("scenario_unknown_level", name=scenario.name, level=level,
-                                choices=", ".join(choices))
+            raise ShopcastError(
+                "scenario_unknown_level",
+                name=scenario.name,
+                level=level,
+                choices=", ".join(choices),
+            )
         members = hier.set_index(ID)[level].astype(str)
         members = members[members.index.isin(ids)]
     missing = [s for s in scenario.series if s not in set(members.to_numpy())]
     if missing:
         examples = ", ".join(sorted(set(members.to_numpy()))[:5])
-        raise ShopcastError("scenario_unknown_series", name=scenario.name,
-                            series=", ".join(missing[:5]), level=level, examples=examples)
+        raise ShopcastError(
+            "scenario_unknown_series",
+            name=scenario.name,
+            series=", ".join(missing[:5]),
+            level=level,
+            examples=examples,
+        )
     return [u for u in ids if u in set(members.index[members.isin(scenario.series)])]
 
 
-def scenario_mask(frame: pd.DataFrame, scenario: Scenario,
-                  hierarchy: pd.DataFrame | Mapping | None = None) -> np.ndarray:
+def scenario_mask(
+    frame: pd.DataFrame, scenario: Scenario, hierarchy: pd.DataFrame | Mapping | None = None
+) -> np.ndarray:
     """Boolean array: rows of ``frame`` (``unique_id, ds``) the scenario changes.
 
     Rows are chosen by series (:func:`target_ids`) and by date: ``ds`` between
@@ -701,8 +806,9 @@ def base_plan(model: Forecaster, h: int, future: pd.DataFrame | None = None) -> 
     return make_future_frame(model.train_, h, model.freq, future)
 
 
-def apply_scenario(base_future: pd.DataFrame, scenario: Scenario,
-                   hierarchy: pd.DataFrame | Mapping | None = None) -> pd.DataFrame:
+def apply_scenario(
+    base_future: pd.DataFrame, scenario: Scenario, hierarchy: pd.DataFrame | Mapping | None = None
+) -> pd.DataFrame:
     """The driver plan with ``scenario``'s changes; other rows untouched.
 
     Inside the window (presale included) and for the targeted series only:
@@ -741,8 +847,11 @@ def apply_scenario(base_future: pd.DataFrame, scenario: Scenario,
     return out
 
 
-def scenario_futures(base_future: pd.DataFrame, scenarios: Sequence[Scenario],
-                     hierarchy: pd.DataFrame | Mapping | None = None) -> dict[str, pd.DataFrame]:
+def scenario_futures(
+    base_future: pd.DataFrame,
+    scenarios: Sequence[Scenario],
+    hierarchy: pd.DataFrame | Mapping | None = None,
+) -> dict[str, pd.DataFrame]:
     """``{"baseline": base_future, name: apply_scenario(...), ...}`` (for :func:`kpis`)."""
     out = {BASELINE: base_future}
     for s in scenarios:
@@ -788,8 +897,7 @@ def predict_scenario(
     if scenario is not None and not scenario.changes_drivers and baseline is not None:
         fc = baseline.drop(columns=[SCENARIO], errors="ignore").copy()
     else:
-        fut = base_future if scenario is None else apply_scenario(base_future, scenario,
-                                                                  hierarchy)
+        fut = base_future if scenario is None else apply_scenario(base_future, scenario, hierarchy)
         fc = None
         for m in _as_models(models):
             part = m.predict(h, future=fut, level=levels)
@@ -841,10 +949,25 @@ def run_scenarios(
 
 
 # ------------------------------------------------------------------ KPIs
-_KPI_COLUMNS = ("scenario", "level", "group", "units", "gmv", "incr_units", "incr_units_pct",
-                "incr_gmv", "incr_gmv_pct", "window_units", "window_incr_units",
-                "window_incr_pct", "post_units", "post_incr_units", "post_incr_pct",
-                "peak_day", "peak_units")
+_KPI_COLUMNS = (
+    "scenario",
+    "level",
+    "group",
+    "units",
+    "gmv",
+    "incr_units",
+    "incr_units_pct",
+    "incr_gmv",
+    "incr_gmv_pct",
+    "window_units",
+    "window_incr_units",
+    "window_incr_pct",
+    "post_units",
+    "post_incr_units",
+    "post_incr_pct",
+    "peak_day",
+    "peak_units",
+)
 
 
 def kpis(
@@ -888,9 +1011,11 @@ def kpis(
         otherwise the ``by`` name; baseline rows have zero increments.
     """
     if alias not in forecast.columns:
-        raise ShopcastError("scenario_no_alias", alias=alias,
-                            choices=", ".join(c for c in forecast.columns
-                                              if c not in (ID, DS, SCENARIO)))
+        raise ShopcastError(
+            "scenario_no_alias",
+            alias=alias,
+            choices=", ".join(c for c in forecast.columns if c not in (ID, DS, SCENARIO)),
+        )
     df = forecast[[SCENARIO, ID, DS, alias]].rename(columns={alias: "units"}).copy()
     df["ds"] = pd.to_datetime(df[DS])
     df["gmv"] = df["units"] * _effective_price(df, futures)
@@ -901,14 +1026,18 @@ def kpis(
     windows = {s.name: s.window for s in (scenarios or [])}
     rows = []
     for level_name, g in groups:
-        daily = (df.assign(group=g.to_numpy())
-                 .groupby([SCENARIO, "group", DS], sort=False)[["units", "gmv"]].sum(min_count=1)
-                 .reset_index())
+        daily = (
+            df.assign(group=g.to_numpy())
+            .groupby([SCENARIO, "group", DS], sort=False)[["units", "gmv"]]
+            .sum(min_count=1)
+            .reset_index()
+        )
         base = daily[daily[SCENARIO] == BASELINE].set_index(["group", DS])
         for (scn, grp), d in daily.groupby([SCENARIO, "group"], sort=False):
             b = base.loc[grp] if grp in base.index.get_level_values(0) else None
-            rows.append(_kpi_row(scn, level_name, grp, d.set_index(DS), b, windows.get(scn),
-                                 post_days))
+            rows.append(
+                _kpi_row(scn, level_name, grp, d.set_index(DS), b, windows.get(scn), post_days)
+            )
     out = pd.DataFrame(rows, columns=list(_KPI_COLUMNS))
     order = {BASELINE: -1, **{s.name: i for i, s in enumerate(scenarios or [])}}
     out["_o"] = out[SCENARIO].map(order).fillna(len(order))
@@ -925,9 +1054,16 @@ def _effective_price(df: pd.DataFrame, futures: Mapping[str, pd.DataFrame] | Non
         if PRICE not in fut.columns:
             continue
         disc = fut[DISCOUNT].astype(float) if DISCOUNT in fut.columns else 0.0
-        parts.append(pd.DataFrame({SCENARIO: name, ID: fut[ID].astype(str),
-                                   DS: pd.to_datetime(fut[DS]),
-                                   "_p": fut[PRICE].astype(float) * (1.0 - disc)}))
+        parts.append(
+            pd.DataFrame(
+                {
+                    SCENARIO: name,
+                    ID: fut[ID].astype(str),
+                    DS: pd.to_datetime(fut[DS]),
+                    "_p": fut[PRICE].astype(float) * (1.0 - disc),
+                }
+            )
+        )
     if not parts:
         return np.full(len(df), np.nan)
     prices = pd.concat(parts, ignore_index=True).drop_duplicates([SCENARIO, ID, DS])
@@ -945,8 +1081,9 @@ def _grouping(by: Any, hierarchy: Any) -> tuple[str, Mapping | pd.Series]:
     hier = _hierarchy_frame(hierarchy)
     if hier is None or by not in hier.columns:
         choices = [] if hier is None else [c for c in hier.columns if c != ID]
-        raise ShopcastError("scenario_unknown_level", name="KPI", level=by,
-                            choices=", ".join(["series", *choices]))
+        raise ShopcastError(
+            "scenario_unknown_level", name="KPI", level=by, choices=", ".join(["series", *choices])
+        )
     return str(by), hier.set_index(ID)[by].astype(str)
 
 
@@ -966,14 +1103,28 @@ def _sum(v: np.ndarray) -> float:
     return float(np.nansum(v)) if np.isfinite(v).any() else float("nan")
 
 
-def _kpi_row(scn: str, level: str, grp: str, d: pd.DataFrame, base: pd.DataFrame | None,
-             window: tuple[pd.Timestamp, pd.Timestamp] | None, post_days: int) -> dict:
+def _kpi_row(
+    scn: str,
+    level: str,
+    grp: str,
+    d: pd.DataFrame,
+    base: pd.DataFrame | None,
+    window: tuple[pd.Timestamp, pd.Timestamp] | None,
+    post_days: int,
+) -> dict:
     # plain numpy: this runs once per scenario and group on every slider move
     dates = d.index.to_numpy(dtype="datetime64[ns]")
     u, g = d["units"].to_numpy(dtype=float), d["gmv"].to_numpy(dtype=float)
     units, gmv = float(np.nansum(u)), _sum(g)
-    row: dict[str, Any] = {"scenario": scn, "level": level, "group": grp, "units": units,
-                           "gmv": gmv, "peak_day": pd.NaT, "peak_units": float("nan")}
+    row: dict[str, Any] = {
+        "scenario": scn,
+        "level": level,
+        "group": grp,
+        "units": units,
+        "gmv": gmv,
+        "peak_day": pd.NaT,
+        "peak_units": float("nan"),
+    }
     if np.isfinite(u).any():
         k = int(np.nanargmax(u))
         row["peak_day"], row["peak_units"] = pd.Timestamp(dates[k]), float(u[k])
@@ -982,8 +1133,12 @@ def _kpi_row(scn: str, level: str, grp: str, d: pd.DataFrame, base: pd.DataFrame
     b = base.reindex(d.index)
     bu_arr = b["units"].to_numpy(dtype=float)
     bu, bg = float(np.nansum(bu_arr)), _sum(b["gmv"].to_numpy(dtype=float))
-    row.update(incr_units=units - bu, incr_units_pct=_pct(units, bu), incr_gmv=gmv - bg,
-               incr_gmv_pct=_pct(gmv, bg))
+    row.update(
+        incr_units=units - bu,
+        incr_units_pct=_pct(units, bu),
+        incr_gmv=gmv - bg,
+        incr_gmv_pct=_pct(gmv, bg),
+    )
     if window is not None:
         a, e = (np.datetime64(x, "ns") for x in window)
         stop = e + np.timedelta64(int(post_days), "D")
@@ -1065,9 +1220,11 @@ def estimate_response(
     """
     train = model.train_
     if driver not in train.columns:
-        raise ShopcastError("scenario_unknown_driver", driver=driver,
-                            choices=", ".join(c for c in train.columns if c not in (ID, DS, Y))
-                            or "-")
+        raise ShopcastError(
+            "scenario_unknown_driver",
+            driver=driver,
+            choices=", ".join(c for c in train.columns if c not in (ID, DS, Y)) or "-",
+        )
     if not values:
         raise ShopcastError("scenario_no_values")
     fut = base_future.copy()
@@ -1128,22 +1285,29 @@ def estimate_response(
             ratio = (1 + pooled) / (1 + prev[1]) if 1 + prev[1] > 0 else float("nan")
             marginal = _per10(ratio - 1, float(v) - prev[0])
         lo_hist, hi_hist = float(hist.min()), float(hist.max())
-        in_hist = lo_hist - 1e-9 <= float(v) <= hi_hist + 1e-9 if not price_like else \
-            _price_in_history(train, driver, float(v))
-        out.append({
-            "driver": driver, "value": float(v), "reference": float(reference),
-            "linked": "; ".join(x for x in (linked, ref_link and f"ref: {ref_link}") if x),
-            "uplift_pct": 100 * pooled,
-            "median_pct": 100 * float(per.median()),
-            "p10_pct": 100 * float(per.quantile(0.1)),
-            "p90_pct": 100 * float(per.quantile(0.9)),
-            "ci_low_pct": 100 * float(np.quantile(boot, 0.05)) if len(boot) else float("nan"),
-            "ci_high_pct": 100 * float(np.quantile(boot, 0.95)) if len(boot) else float("nan"),
-            "per_10pts_pct": 100 * per10 if np.isfinite(per10) else float("nan"),
-            "marginal_per_10pts_pct": 100 * marginal if np.isfinite(marginal) else float("nan"),
-            "in_history": bool(in_hist),
-            "n_series": int(per.notna().sum()),
-        })
+        in_hist = (
+            lo_hist - 1e-9 <= float(v) <= hi_hist + 1e-9
+            if not price_like
+            else _price_in_history(train, driver, float(v))
+        )
+        out.append(
+            {
+                "driver": driver,
+                "value": float(v),
+                "reference": float(reference),
+                "linked": "; ".join(x for x in (linked, ref_link and f"ref: {ref_link}") if x),
+                "uplift_pct": 100 * pooled,
+                "median_pct": 100 * float(per.median()),
+                "p10_pct": 100 * float(per.quantile(0.1)),
+                "p90_pct": 100 * float(per.quantile(0.9)),
+                "ci_low_pct": 100 * float(np.quantile(boot, 0.05)) if len(boot) else float("nan"),
+                "ci_high_pct": 100 * float(np.quantile(boot, 0.95)) if len(boot) else float("nan"),
+                "per_10pts_pct": 100 * per10 if np.isfinite(per10) else float("nan"),
+                "marginal_per_10pts_pct": 100 * marginal if np.isfinite(marginal) else float("nan"),
+                "in_history": bool(in_hist),
+                "n_series": int(per.notna().sum()),
+            }
+        )
         prev = (float(v), pooled)
     return pd.DataFrame(out)
 
@@ -1155,8 +1319,9 @@ def _per10(uplift: float, step: float) -> float:
     return float((1 + uplift) ** (0.1 / step) - 1)
 
 
-def _linked(train: pd.DataFrame, driver: str, v: float,
-            link: str | Mapping[str, float] | None) -> dict[str, float]:
+def _linked(
+    train: pd.DataFrame, driver: str, v: float, link: str | Mapping[str, float] | None
+) -> dict[str, float]:
     if link is None:
         return {}
     if isinstance(link, Mapping):
@@ -1185,15 +1350,17 @@ def _price_in_history(train: pd.DataFrame, col: str, change: float, window: int 
     h = train.sort_values([ID, DS])
     price = pd.to_numeric(h[col], errors="coerce")
     recent = price.groupby(h[ID].to_numpy()).transform(
-        lambda p: p.shift(1).rolling(window, min_periods=1).mean())
+        lambda p: p.shift(1).rolling(window, min_periods=1).mean()
+    )
     rel = (price / recent).replace([np.inf, -np.inf], np.nan).dropna()
     if rel.empty:
         return False
     return bool(rel.min() - 1e-9 <= 1 + change <= rel.max() + 1e-9)
 
 
-def festival_lift(history: pd.DataFrame, festivals: Sequence[str] = PRESET_FESTIVALS,
-                  before_days: int = 28) -> pd.DataFrame:
+def festival_lift(
+    history: pd.DataFrame, festivals: Sequence[str] = PRESET_FESTIVALS, before_days: int = 28
+) -> pd.DataFrame:
     """How much each festival lifted daily units in history (observed, not a model).
 
     For each festival and year in the history: mean daily units (all series summed)
@@ -1226,14 +1393,21 @@ def festival_lift(history: pd.DataFrame, festivals: Sequence[str] = PRESET_FESTI
         before = (days < a) & (days >= a - pd.Timedelta(days=before_days)) & ~in_any
         if inside.sum() < (b - a).days + 1 or before.sum() < before_days // 2:
             continue  # festival not fully inside the history
-        lift = float(daily[inside].mean() / daily[before].mean()) if daily[before].mean() > 0 \
+        lift = (
+            float(daily[inside].mean() / daily[before].mean())
+            if daily[before].mean() > 0
             else float("nan")
-        rows.append({"festival": r.holiday, "year": str(r.ds.year), "lift": lift,
-                     "days": int(inside.sum())})
+        )
+        rows.append(
+            {"festival": r.holiday, "year": str(r.ds.year), "lift": lift, "days": int(inside.sum())}
+        )
     out = pd.DataFrame(rows, columns=["festival", "year", "lift", "days"])
     if len(out):
-        mean = out.groupby("festival", sort=False).agg(lift=("lift", "mean"),
-                                                       days=("days", "mean")).reset_index()
+        mean = (
+            out.groupby("festival", sort=False)
+            .agg(lift=("lift", "mean"), days=("days", "mean"))
+            .reset_index()
+        )
         mean["year"] = "mean"
         out = pd.concat([out, mean[out.columns]], ignore_index=True)
     return out
@@ -1270,8 +1444,7 @@ def range_warnings(
     out: list[ScenarioWarning] = []
     name = scenario.name
     if model is not None and not getattr(model, "uses_drivers", False) and scenario.changes_drivers:
-        out.append(ScenarioWarning("model_ignores_drivers", {"name": name,
-                                                              "model": model.alias}))
+        out.append(ScenarioWarning("model_ignores_drivers", {"name": name, "model": model.alias}))
     for col, val in ((DISCOUNT, scenario.discount), (PROMO, scenario.promo)):
         if val is not None and col not in history.columns:
             out.append(ScenarioWarning("no_driver", {"name": name, "driver": col}))
@@ -1281,49 +1454,93 @@ def range_warnings(
         disc = pd.to_numeric(history[DISCOUNT], errors="coerce")
         top = float(disc.max()) if disc.notna().any() else 0.0
         if scenario.discount > top + 1e-9:
-            out.append(ScenarioWarning("discount_above_range", {
-                "name": name, "value": _pctxt(scenario.discount), "max": _pctxt(top)}))
+            out.append(
+                ScenarioWarning(
+                    "discount_above_range",
+                    {"name": name, "value": _pctxt(scenario.discount), "max": _pctxt(top)},
+                )
+            )
         elif scenario.discount > 0 and scenario.promo is not None and PROMO in history.columns:
             flag = pd.to_numeric(history[PROMO], errors="coerce") > 0
             near = (disc - scenario.discount).abs() <= 0.05 + 1e-9
             if not (near & (flag == scenario.promo)).any():
-                out.append(ScenarioWarning("combo_unseen", {
-                    "name": name, "value": _pctxt(scenario.discount),
-                    "promo": int(scenario.promo)}))
+                out.append(
+                    ScenarioWarning(
+                        "combo_unseen",
+                        {
+                            "name": name,
+                            "value": _pctxt(scenario.discount),
+                            "promo": int(scenario.promo),
+                        },
+                    )
+                )
     promo_on = (scenario.promo is True) or bool(scenario.discount)
     if promo_on:
         longest = _longest_run(history)
         days = (scenario.window[1] - scenario.window[0]).days + 1
         if longest is not None and days > longest:
-            out.append(ScenarioWarning("longer_than_history", {
-                "name": name, "days": days, "longest": longest}))
+            out.append(
+                ScenarioWarning(
+                    "longer_than_history", {"name": name, "days": days, "longest": longest}
+                )
+            )
     if scenario.price_change and PRICE in history.columns:
         if not _price_in_history(history, PRICE, scenario.price_change):
-            out.append(ScenarioWarning("price_outside_range", {
-                "name": name, "change": f"{scenario.price_change:+.0%}"}))
+            out.append(
+                ScenarioWarning(
+                    "price_outside_range", {"name": name, "change": f"{scenario.price_change:+.0%}"}
+                )
+            )
     if future is not None and len(future):
         ds = pd.to_datetime(future[DS])
         a, b = scenario.window
         if b < ds.min() or a > ds.max():
-            out.append(ScenarioWarning("window_outside_horizon", {
-                "name": name, "start": a.date().isoformat(), "end": b.date().isoformat(),
-                "first": ds.min().date().isoformat(), "last": ds.max().date().isoformat()}))
+            out.append(
+                ScenarioWarning(
+                    "window_outside_horizon",
+                    {
+                        "name": name,
+                        "start": a.date().isoformat(),
+                        "end": b.date().isoformat(),
+                        "first": ds.min().date().isoformat(),
+                        "last": ds.max().date().isoformat(),
+                    },
+                )
+            )
         elif a < ds.min() or b > ds.max():
-            out.append(ScenarioWarning("window_partly_outside", {
-                "name": name, "first": ds.min().date().isoformat(),
-                "last": ds.max().date().isoformat()}))
+            out.append(
+                ScenarioWarning(
+                    "window_partly_outside",
+                    {
+                        "name": name,
+                        "first": ds.min().date().isoformat(),
+                        "last": ds.max().date().isoformat(),
+                    },
+                )
+            )
         if hierarchy is not None or scenario.level is None:
             try:
                 target_ids(scenario, future[ID].astype(str).unique(), hierarchy)
             except ShopcastError as exc:
-                out.append(ScenarioWarning("bad_target", {"name": name,
-                                                          "detail": exc.message("en")}))
+                out.append(
+                    ScenarioWarning("bad_target", {"name": name, "detail": exc.message("en")})
+                )
     if scenario.traffic_multiplier != 1.0:
-        out.append(ScenarioWarning("assumption_traffic", {
-            "name": name, "value": f"{scenario.traffic_multiplier:g}"}, "info"))
+        out.append(
+            ScenarioWarning(
+                "assumption_traffic",
+                {"name": name, "value": f"{scenario.traffic_multiplier:g}"},
+                "info",
+            )
+        )
     if scenario.manual_adjustment != 0.0:
-        out.append(ScenarioWarning("assumption_manual", {
-            "name": name, "value": f"{scenario.manual_adjustment:+.0%}"}, "info"))
+        out.append(
+            ScenarioWarning(
+                "assumption_manual",
+                {"name": name, "value": f"{scenario.manual_adjustment:+.0%}"},
+                "info",
+            )
+        )
     return out
 
 

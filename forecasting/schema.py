@@ -160,12 +160,14 @@ def make_future_frame(
             fut = fut.merge(plan, on=[ID, DS], how="left")
         else:  # one driver plan for all series
             fut = fut.merge(given[[DS, *keep]].drop_duplicates(DS), on=DS, how="left")
-    lastvals = history.sort_values(DS).groupby(ID, observed=True)[drivers].last() if drivers else None
+    lastvals = (
+        history.sort_values(DS).groupby(ID, observed=True)[drivers].last() if drivers else None
+    )
     for col in drivers:
         if col not in fut.columns:
             fut[col] = np.nan
         if fut[col].isna().any():
-            if _is_price_like(col):
+            if is_price_like(col):
                 fill = fut[ID].map(lastvals[col])
             else:
                 fill = 0.0
@@ -174,6 +176,10 @@ def make_future_frame(
     return fut
 
 
-def _is_price_like(col: str) -> bool:
+def is_price_like(col: str) -> bool:
+    """Whether a driver column holds a price (named with "price" or "价")."""
     c = col.lower()
     return "price" in c or "价" in c
+
+
+_is_price_like = is_price_like  # old private name, kept for existing callers

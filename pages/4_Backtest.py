@@ -31,17 +31,22 @@ with guard(lang):
         st.stop()
     backtest_view.report_header(report, lang)
     board, metric = backtest_view.leaderboard_section(report, lang)
-    st.plotly_chart(eval_charts.leaderboard_figure(board, metric, lang), key="bt_board_chart", **plot)
+    st.plotly_chart(
+        eval_charts.leaderboard_figure(board, metric, lang), key="bt_board_chart", **plot
+    )
 
     h_metric = backtest_view.horizon_controls(lang)
-    st.plotly_chart(eval_charts.horizon_figure(report.horizon, lang, h_metric), key="bt_h_chart", **plot)
+    st.plotly_chart(
+        eval_charts.horizon_figure(report.horizon, lang, h_metric), key="bt_h_chart", **plot
+    )
 
     series, models, band = backtest_view.window_controls(report, lang)
     fig = eval_charts.backtest_figure(report.result.cv, series, models, lang, band, report.history)
     st.plotly_chart(fig, key="bt_windows_chart", **plot)
 
     if backtest_view.festival_section(report, metric, lang):
-        st.plotly_chart(eval_charts.festival_figure(report.festival, metric, lang),
-                        key="bt_fest_chart", **plot)
+        st.plotly_chart(
+            eval_charts.festival_figure(report.festival, metric, lang), key="bt_fest_chart", **plot
+        )
 
     backtest_view.choice_section(report, lang)

@@ -16,8 +16,13 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
 
 
-def make_panel(n_series: int = 3, days: int = 730, seed: int = 0, start: str = "2023-01-02",
-               promo_effect: float = 0.6) -> pd.DataFrame:
+def make_panel(
+    n_series: int = 3,
+    days: int = 730,
+    seed: int = 0,
+    start: str = "2023-01-02",
+    promo_effect: float = 0.6,
+) -> pd.DataFrame:
     """Daily panel with trend, weekly pattern, a promo driver and noise (non-negative)."""
     rng = np.random.default_rng(seed)
     ds = pd.date_range(start, periods=days, freq="D")

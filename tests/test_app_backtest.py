@@ -97,15 +97,21 @@ def test_auto_choice_per_series(monkeypatch):
 
     toy_models.register(monkeypatch)
     monkeypatch.setattr(ens, "DEFAULT_MEMBERS", ("seasonal_naive", toy_models.TOY))
-    at = backtest_page(bt_models=["seasonal_naive", "auto", "ensemble"], bt_horizon=7,
-                       bt_windows=2, data_level="品类", lang="en")
+    at = backtest_page(
+        bt_models=["seasonal_naive", "auto", "ensemble"],
+        bt_horizon=7,
+        bt_windows=2,
+        data_level="品类",
+        lang="en",
+    )
     at.button(key="bt_run").click().run()
     no_exceptions(at)
     choice = at.dataframe[-1].value
     assert len(choice) == 4  # one row per category
     assert {"Series", "Chosen model", "Why"} <= set(choice.columns)
     assert set(choice["Chosen model"]) <= {"Seasonal naive", "toy_mean"} | set(
-        at.dataframe[0].value["Model"])
+        at.dataframe[0].value["Model"]
+    )
     assert choice["Why"].str.contains("lowest backtest MAE").all()
     weights = [c for c in choice.columns if c.startswith("Weight")]
     assert len(weights) == 2 and (choice[weights].sum(axis=1).round(6) == 1).all()

@@ -52,8 +52,16 @@ def test_progress_per_window_and_model(monkeypatch):
     toy_models.register(monkeypatch)
     p = make_panel(2, 120)
     steps, calls = [], []
-    cross_validation(p, "D", ["seasonal_naive", "toy_mean"], h=7, n_windows=3, levels=[],
-                     report=steps.append, progress=lambda f, label: calls.append((f, label)))
+    cross_validation(
+        p,
+        "D",
+        ["seasonal_naive", "toy_mean"],
+        h=7,
+        n_windows=3,
+        levels=[],
+        report=steps.append,
+        progress=lambda f, label: calls.append((f, label)),
+    )
     starts = [(s.model, s.window) for s in steps if s.model and s.detail == ""]
     assert starts == [(m, w) for w in (1, 2, 3) for m in ("seasonal_naive", "toy_mean")]
     fractions = [s.fraction for s in steps]
@@ -73,8 +81,11 @@ def test_too_long_backtest_says_how_many_windows_fit():
     assert err.value.key == "backtest_too_long"
     assert err.value.params["most"] == most and err.value.params["n"] == 100
     assert "100" in err.value.message("en") and str(most) in err.value.message("zh")
-    for kwargs, key in (({"n_windows": 0}, "bad_windows"), ({"h": 0}, "bad_horizon"),
-                        ({"step": 0}, "bad_step")):
+    for kwargs, key in (
+        ({"n_windows": 0}, "bad_windows"),
+        ({"h": 0}, "bad_horizon"),
+        ({"step": 0}, "bad_step"),
+    ):
         args = {"h": 7, "n_windows": 2, "step": None, **kwargs}
         with pytest.raises(ShopcastError) as err:
             check_windows(p, args["h"], args["n_windows"], "D", args["step"])
@@ -107,7 +118,7 @@ def test_a_failing_model_leaves_nan_and_a_record(monkeypatch):
     assert cv.loc[cv.cutoff == first_cut, "seasonal_naive"].isna().all()
     assert cv.loc[cv.cutoff != first_cut, "seasonal_naive"].notna().all()
     assert len(res.failures) == 1 and res.failures[0]["key"] == "model_failed"
-    (model, k, reason), = res.failure_summary("en")
+    ((model, k, reason),) = res.failure_summary("en")
     assert (model, k) == ("seasonal_naive", 1) and "RuntimeError: boom" in reason
     assert "second line" not in reason
 
@@ -137,8 +148,9 @@ def test_plan_replaces_recorded_drivers_in_the_window(monkeypatch):
 
     monkeypatch.setattr(naive.SeasonalNaive, "predict", spy)
     last = p["ds"].max()
-    plan = pd.DataFrame({"unique_id": "sku0", "ds": [last, last + pd.Timedelta(days=1)],
-                         "promo": [7.0, 7.0]})
+    plan = pd.DataFrame(
+        {"unique_id": "sku0", "ds": [last, last + pd.Timedelta(days=1)], "promo": [7.0, 7.0]}
+    )
     cross_validation(p, "D", ["seasonal_naive"], h=7, n_windows=1, levels=[], future=plan)
     fut = seen[0].set_index("ds")["promo"]
     assert fut[last] == 7.0  # planned value on the covered date
@@ -146,8 +158,10 @@ def test_plan_replaces_recorded_drivers_in_the_window(monkeypatch):
     assert (fut.iloc[:-1] == rest).all()  # recorded values elsewhere
     # a plan without ids applies to every series
     both = make_panel(2, 30)
-    out = _apply_plan(both[both.ds == both.ds.max()].drop(columns="y"),
-                      pd.DataFrame({"ds": [both.ds.max()], "promo": [5.0]}))
+    out = _apply_plan(
+        both[both.ds == both.ds.max()].drop(columns="y"),
+        pd.DataFrame({"ds": [both.ds.max()], "promo": [5.0]}),
+    )
     assert out["promo"].tolist() == [5.0, 5.0]
 
 
@@ -171,8 +185,9 @@ def test_auto_and_ensemble_share_one_member_backtest(monkeypatch):
     best = auto[["mae_seasonal_naive", "mae_toy_mean"]].idxmin(axis=1).str.removeprefix("mae_")
     assert (auto["chosen"] == best).all()
     # the auto forecast is the chosen member's forecast in every window
-    members_cv = cross_validation(p, "D", ["seasonal_naive", "toy_mean"], h=7, n_windows=2,
-                                  levels=[], model_params=params)
+    members_cv = cross_validation(
+        p, "D", ["seasonal_naive", "toy_mean"], h=7, n_windows=2, levels=[], model_params=params
+    )
     merged = both.cv.merge(members_cv, on=["unique_id", "ds", "cutoff", "y"])
     merged = merged.merge(auto[["unique_id", "cutoff", "chosen"]], on=["unique_id", "cutoff"])
     picked = np.where(merged["chosen"] == "toy_mean", merged["toy_mean"], merged["seasonal_naive"])
@@ -181,8 +196,10 @@ def test_auto_and_ensemble_share_one_member_backtest(monkeypatch):
     ch = auto_choices(ex)
     assert len(ch) == 2 * 3
     latest = ex[ex.cutoff == ex.cutoff.max()].set_index(["model", "unique_id"])["chosen"]
-    assert (ch.set_index(["model", "unique_id"])["chosen"] == latest.loc[
-        ch.set_index(["model", "unique_id"]).index]).all()
+    assert (
+        ch.set_index(["model", "unique_id"])["chosen"]
+        == latest.loc[ch.set_index(["model", "unique_id"]).index]
+    ).all()
     assert all(sum(c.values()) == 2 for c in ch["times_chosen"])
 
 

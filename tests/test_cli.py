@@ -14,15 +14,21 @@ from tests.conftest import ROOT, make_panel, shared_file
 
 
 def run_cli(*args: str, cwd=None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "forecasting", *args], capture_output=True,
-                          text=True, cwd=cwd or ROOT, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "forecasting", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd or ROOT,
+        timeout=600,
+    )
 
 
 @pytest.fixture()
 def chinese_csv(tmp_path):
     """A GBK shop export with Chinese headers and a promo column."""
     df = make_panel(n_series=2, days=400, seed=3).rename(
-        columns={"unique_id": "商品", "ds": "日期", "y": "销量", "promo": "促销"})
+        columns={"unique_id": "商品", "ds": "日期", "y": "销量", "promo": "促销"}
+    )
     df["销量"] = df["销量"].round()
     path = tmp_path / "export.csv"
     df.to_csv(path, index=False, encoding="gbk")
@@ -31,8 +37,19 @@ def chinese_csv(tmp_path):
 
 def test_forecast_writes_contract(chinese_csv, tmp_path):
     out = tmp_path / "f.csv"
-    r = run_cli("forecast", str(chinese_csv), "--horizon", "14", "--models",
-                "seasonal_naive,ets", "--level", "80", "95", "--out", str(out))
+    r = run_cli(
+        "forecast",
+        str(chinese_csv),
+        "--horizon",
+        "14",
+        "--models",
+        "seasonal_naive,ets",
+        "--level",
+        "80",
+        "95",
+        "--out",
+        str(out),
+    )
     assert r.returncode == 0, r.stderr
     fc = pd.read_csv(out, parse_dates=["ds"])
     for m in ("seasonal_naive", "ets"):
@@ -45,10 +62,12 @@ def test_forecast_writes_contract(chinese_csv, tmp_path):
 def test_bad_input_is_one_line_exit_2(tmp_path):
     junk = tmp_path / "junk.csv"
     junk.write_bytes(np.random.default_rng(0).bytes(2000))
-    for args in (["forecast", str(junk), "--out", str(tmp_path / "o.csv")],
-                 ["forecast", str(tmp_path / "missing.csv"), "--out", "o.csv"],
-                 ["forecast", str(junk), "--models", "nope", "--out", "o.csv"],
-                 ["forecast", str(junk), "--horizon", "x", "--out", "o.csv"]):
+    for args in (
+        ["forecast", str(junk), "--out", str(tmp_path / "o.csv")],
+        ["forecast", str(tmp_path / "missing.csv"), "--out", "o.csv"],
+        ["forecast", str(junk), "--models", "nope", "--out", "o.csv"],
+        ["forecast", str(junk), "--horizon", "x", "--out", "o.csv"],
+    ):
         r = run_cli(*args)
         assert r.returncode == 2, (args, r.stderr)
         assert len(r.stderr.strip().splitlines()) == 1, r.stderr
@@ -66,8 +85,9 @@ def test_too_short_history_is_explained(tmp_path):
     df = make_panel(n_series=1, days=10).rename(columns={"ds": "date", "y": "sales"})
     path = tmp_path / "short.csv"
     df.drop(columns=["unique_id"]).to_csv(path, index=False)
-    r = run_cli("--lang", "en", "forecast", str(path), "--models", "ets", "--out",
-                str(tmp_path / "o.csv"))
+    r = run_cli(
+        "--lang", "en", "forecast", str(path), "--models", "ets", "--out", str(tmp_path / "o.csv")
+    )
     assert r.returncode == 2
     assert "too short" in r.stderr.lower()
 
@@ -82,14 +102,26 @@ def test_rossmann_with_promo_future(tmp_path):
     hist_path, fut_path, out = tmp_path / "hist.csv", tmp_path / "fut.csv", tmp_path / "f.csv"
     hist.to_csv(hist_path, index=False)
     fut.drop(columns=["Sales", "Customers"]).to_csv(fut_path, index=False)
-    r = run_cli("forecast", str(hist_path), "--horizon", "42", "--models", "lightgbm",
-                "--future", str(fut_path), "--out", str(out))
+    r = run_cli(
+        "forecast",
+        str(hist_path),
+        "--horizon",
+        "42",
+        "--models",
+        "lightgbm",
+        "--future",
+        str(fut_path),
+        "--out",
+        str(out),
+    )
     assert r.returncode == 0, r.stderr
     fc = pd.read_csv(out, parse_dates=["ds"])
     assert fc["unique_id"].nunique() == 5 and len(fc) == 5 * 42
     merged = fut.assign(unique_id=fut["Store"].astype(str)).merge(
-        fc.assign(unique_id=fc["unique_id"].astype(str)), left_on=["unique_id", "Date"],
-        right_on=["unique_id", "ds"])
+        fc.assign(unique_id=fc["unique_id"].astype(str)),
+        left_on=["unique_id", "Date"],
+        right_on=["unique_id", "ds"],
+    )
     wape = (merged["Sales"] - merged["lightgbm"]).abs().sum() / merged["Sales"].sum()
     assert wape < 0.25, f"Rossmann 42-day WAPE {wape:.3f}"
     # Promo days must be forecast higher than non-promo days (the driver is used).

@@ -23,7 +23,8 @@ def parse(*argv: str) -> argparse.Namespace:
 def shop_csv(tmp_path):
     """A shop export with Chinese headers, two SKUs and a promo column."""
     df = make_panel(n_series=2, days=150, seed=5).rename(
-        columns={"unique_id": "商品", "ds": "日期", "y": "销量", "promo": "促销"})
+        columns={"unique_id": "商品", "ds": "日期", "y": "销量", "promo": "促销"}
+    )
     path = tmp_path / "sales.csv"
     df.to_csv(path, index=False, encoding="gbk")
     return path
@@ -31,9 +32,24 @@ def shop_csv(tmp_path):
 
 def test_backtest_writes_tidy_metrics_and_prints_leaderboard(shop_csv, tmp_path, capsys):
     out, cv_out, fest = tmp_path / "m.csv", tmp_path / "cv.csv", tmp_path / "fest.csv"
-    args = parse("backtest", str(shop_csv), "-H", "7", "--windows", "3", "--models",
-                 "seasonal_naive", "--level", "80", "--out", str(out), "--cv-out", str(cv_out),
-                 "--festival-out", str(fest))
+    args = parse(
+        "backtest",
+        str(shop_csv),
+        "-H",
+        "7",
+        "--windows",
+        "3",
+        "--models",
+        "seasonal_naive",
+        "--level",
+        "80",
+        "--out",
+        str(out),
+        "--cv-out",
+        str(cv_out),
+        "--festival-out",
+        str(fest),
+    )
     assert cmd_backtest(args) == 0
     table = pd.read_csv(out)
     assert list(table.columns) == ["unique_id", "metric", "seasonal_naive"]
@@ -49,9 +65,23 @@ def test_backtest_writes_tidy_metrics_and_prints_leaderboard(shop_csv, tmp_path,
 
 def test_overall_only_aggregate_and_step(shop_csv, tmp_path):
     out = tmp_path / "m.csv"
-    args = parse("backtest", str(shop_csv), "-H", "7", "-n", "2", "--step", "3",
-                 "--aggregate", "total", "--models", "seasonal_naive", "--overall-only",
-                 "--out", str(out))
+    args = parse(
+        "backtest",
+        str(shop_csv),
+        "-H",
+        "7",
+        "-n",
+        "2",
+        "--step",
+        "3",
+        "--aggregate",
+        "total",
+        "--models",
+        "seasonal_naive",
+        "--overall-only",
+        "--out",
+        str(out),
+    )
     assert cmd_backtest(args) == 0
     assert set(pd.read_csv(out)["unique_id"]) == {"all"}
 
@@ -63,27 +93,57 @@ def test_auto_and_plan(shop_csv, tmp_path, capsys):
     plan_path = tmp_path / "plan.csv"
     plan.to_csv(plan_path, index=False)
     params = '{"auto": {"members": ["seasonal_naive"], "windows": 1}}'
-    args = parse("--lang", "zh", "backtest", str(shop_csv), "-H", "7", "-n", "2", "--models",
-                 "seasonal_naive,auto", "--params", params, "--future", str(plan_path),
-                 "--out", str(out))
+    args = parse(
+        "--lang",
+        "zh",
+        "backtest",
+        str(shop_csv),
+        "-H",
+        "7",
+        "-n",
+        "2",
+        "--models",
+        "seasonal_naive,auto",
+        "--params",
+        params,
+        "--future",
+        str(plan_path),
+        "--out",
+        str(out),
+    )
     assert cmd_backtest(args) == 0
     captured = capsys.readouterr()
     assert "auto" in pd.read_csv(out).columns and "排行榜" in captured.out
     assert "--future" not in captured.err  # the plan was used
     late = tmp_path / "late.csv"  # a plan for dates after the history: not used, and said so
     plan.assign(日期=pd.to_datetime(plan["日期"]) + pd.Timedelta(days=60)).to_csv(late, index=False)
-    args = parse("backtest", str(shop_csv), "-H", "7", "-n", "1", "--models", "seasonal_naive",
-                 "--future", str(late), "--out", str(out))
+    args = parse(
+        "backtest",
+        str(shop_csv),
+        "-H",
+        "7",
+        "-n",
+        "1",
+        "--models",
+        "seasonal_naive",
+        "--future",
+        str(late),
+        "--out",
+        str(out),
+    )
     assert cmd_backtest(args) == 0
     assert "--future" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize(("argv", "key"), [
-    (["-H", "28", "-n", "9"], "backtest_too_long"),
-    (["--models", "nope"], "unknown_model"),
-    (["-n", "0"], "bad_windows"),
-    (["--params", "[1"], "bad_params_json"),
-])
+@pytest.mark.parametrize(
+    ("argv", "key"),
+    [
+        (["-H", "28", "-n", "9"], "backtest_too_long"),
+        (["--models", "nope"], "unknown_model"),
+        (["-n", "0"], "bad_windows"),
+        (["--params", "[1"], "bad_params_json"),
+    ],
+)
 def test_bad_settings_are_shopcast_errors(shop_csv, tmp_path, argv, key):
     args = parse("backtest", str(shop_csv), *argv, "--out", str(tmp_path / "m.csv"))
     with pytest.raises(ShopcastError) as err:
@@ -105,10 +165,38 @@ def test_through_main_once_wired(shop_csv, tmp_path, capsys):
     if not sub or "backtest" not in sub[0].choices:
         pytest.skip("backtest is not wired into forecasting/cli.py yet")
     out = tmp_path / "m.csv"
-    code = cli.main(["--lang", "en", "backtest", str(shop_csv), "-H", "7", "-n", "2",
-                     "--models", "seasonal_naive", "--out", str(out)])
+    code = cli.main(
+        [
+            "--lang",
+            "en",
+            "backtest",
+            str(shop_csv),
+            "-H",
+            "7",
+            "-n",
+            "2",
+            "--models",
+            "seasonal_naive",
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 0 and out.exists()
-    code = cli.main(["--lang", "en", "backtest", str(shop_csv), "-H", "28", "-n", "9",
-                     "--models", "seasonal_naive", "--out", str(out)])
+    code = cli.main(
+        [
+            "--lang",
+            "en",
+            "backtest",
+            str(shop_csv),
+            "-H",
+            "28",
+            "-n",
+            "9",
+            "--models",
+            "seasonal_naive",
+            "--out",
+            str(out),
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2 and "Backtest too long" in err and "Traceback" not in err

@@ -20,8 +20,16 @@ def cv() -> pd.DataFrame:
         for uid, level in (("sku1", 100.0), ("total", 400.0)):
             for k in range(1, 6):
                 y = level + rng.normal(0, 5)
-                rows.append({"unique_id": uid, "ds": cut + pd.Timedelta(days=k), "cutoff": cut,
-                             "y": y, "a": level + k, "b": level - 3 * k})
+                rows.append(
+                    {
+                        "unique_id": uid,
+                        "ds": cut + pd.Timedelta(days=k),
+                        "cutoff": cut,
+                        "y": y,
+                        "a": level + k,
+                        "b": level - 3 * k,
+                    }
+                )
     df = pd.DataFrame(rows)
     df[lo_col("a", 80)] = df["a"] - 10
     df[hi_col("a", 80)] = df["a"] + 10
@@ -52,8 +60,13 @@ def test_backtest_figure_windows_bands_and_cutoffs(cv):
     assert len(legend) == 2  # one legend entry per model, not per window
     cuts = [s for s in fig.layout.shapes if s.name == "cutoff"]
     assert len(cuts) == 3 and [a.text for a in fig.layout.annotations] == [
-        "cut-off 1", "cut-off 2", "cut-off 3"]
-    first = [tr for tr in fig.data if tr.meta.get("model") == "b" and tr.meta["role"] == "forecast"][0]
+        "cut-off 1",
+        "cut-off 2",
+        "cut-off 3",
+    ]
+    first = [
+        tr for tr in fig.data if tr.meta.get("model") == "b" and tr.meta["role"] == "forecast"
+    ][0]
     w = cv[(cv.unique_id == "sku1") & (cv.cutoff == cv.cutoff.min())]
     np.testing.assert_allclose(first.y, w["b"])
     assert "sku1" in fig.layout.title.text and "3 windows" in fig.layout.title.text

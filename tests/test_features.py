@@ -202,3 +202,15 @@ def test_importing_models_loads_no_heavy_library():
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+def test_baseline_replaces_promotion_days_with_the_last_regular_value():
+    from forecasting.features import baseline
+
+    y = np.array([[1.0, 2.0, 9.0, 9.0, 3.0, np.nan], [8.0, 4.0, 5.0, 6.0, 7.0, 7.5]])
+    promo = np.array([[0, 0, 1, 1, 0, 1], [1, 0, 1, 0, 0, 0]], dtype=bool)
+    out = baseline(y, promo)
+    np.testing.assert_array_equal(out[0, :5], [1.0, 2.0, 2.0, 2.0, 3.0])
+    assert np.isnan(out[0, 5])  # not yet forecast stays unknown
+    assert np.isnan(out[1, 0])  # promotion before any regular day: no baseline
+    np.testing.assert_array_equal(out[1, 1:], [4.0, 4.0, 6.0, 7.0, 7.5])

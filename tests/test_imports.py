@@ -9,10 +9,7 @@ HEAVY = ["streamlit", "tensorflow", "keras", "prophet", "statsforecast", "lightg
 
 
 def _loaded_after(stmt: str) -> set[str]:
-    code = (
-        f"import sys; {stmt}; "
-        f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))"
-    )
+    code = f"import sys; {stmt}; print(','.join(m for m in {HEAVY!r} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return {m for m in out.stdout.strip().split(",") if m}
 
@@ -22,8 +19,10 @@ def test_import_forecasting_is_light():
 
 
 def test_library_modules_are_light():
-    mods = ("schema, io, calendar, features, pipeline, persistence, intervals, cli, models, "
-            "models.base, models.naive, models.stats, models.prophet_model, models.gbm, models.neural")
+    mods = (
+        "schema, io, calendar, features, pipeline, persistence, intervals, cli, models, "
+        "models.base, models.naive, models.stats, models.prophet_model, models.gbm, models.neural"
+    )
     stmt = "; ".join(f"import forecasting.{m.strip()}" for m in mods.split(","))
     assert _loaded_after(stmt) == set()
 
@@ -36,6 +35,7 @@ def test_no_streamlit_import_outside_ui():
     offenders = [
         str(p.relative_to(pkg))
         for p in pkg.rglob("*.py")
-        if "ui" not in p.relative_to(pkg).parts[:1] and re.search(r"^\s*(import|from)\s+streamlit", p.read_text("utf-8"), re.M)
+        if "ui" not in p.relative_to(pkg).parts[:1]
+        and re.search(r"^\s*(import|from)\s+streamlit", p.read_text("utf-8"), re.M)
     ]
     assert offenders == []

@@ -118,8 +118,10 @@ def test_errors():
         (dict(forecast=fc, alias="m", lead_time=3, service_level=1.2), "inventory_service_level"),
         (dict(forecast=fc, alias="m", lead_time=3, rho=2), "inventory_rho"),
         (dict(forecast=fc, alias="m", lead_time=3, current_stock=-1), "inventory_bad_stock"),
-        (dict(forecast=fc, alias="m", lead_time=3, current_stock={"s0": float("nan")}),
-         "inventory_bad_stock"),
+        (
+            dict(forecast=fc, alias="m", lead_time=3, current_stock={"s0": float("nan")}),
+            "inventory_bad_stock",
+        ),
     ]
     for kwargs, key in cases:
         with pytest.raises(ShopcastError) as info:

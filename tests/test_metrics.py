@@ -20,11 +20,16 @@ def test_point_metrics_known_values():
 
 
 def test_evaluate_is_tidy_with_intervals():
-    df = pd.DataFrame({
-        "unique_id": ["a"] * 4 + ["b"] * 4, "ds": list(pd.date_range("2024-01-01", periods=4)) * 2,
-        "y": [1, 2, 3, 4, 10, 10, 10, 10.0], "m": [1, 2, 3, 5, 9, 11, 10, 10.0],
-        "m-lo-80": [0, 1, 2, 3, 8, 10, 9, 9.0], "m-hi-80": [2, 3, 4, 6, 9.5, 12, 11, 11.0],
-    })
+    df = pd.DataFrame(
+        {
+            "unique_id": ["a"] * 4 + ["b"] * 4,
+            "ds": list(pd.date_range("2024-01-01", periods=4)) * 2,
+            "y": [1, 2, 3, 4, 10, 10, 10, 10.0],
+            "m": [1, 2, 3, 5, 9, 11, 10, 10.0],
+            "m-lo-80": [0, 1, 2, 3, 8, 10, 9, 9.0],
+            "m-hi-80": [2, 3, 4, 6, 9.5, 12, 11, 11.0],
+        }
+    )
     train = df[["unique_id", "ds", "y"]]
     out = M.evaluate(df, train=train, season=1)
     assert list(out.columns) == ["unique_id", "metric", "m"]
@@ -42,8 +47,16 @@ def _cv(h: int = 3, cuts=("2024-01-10", "2024-01-13"), series=("a", "b")) -> pd.
         for uid in series:
             for k in range(1, h + 1):
                 y = 10.0 if uid == "a" else 30.0
-                rows.append({"unique_id": uid, "ds": cut + pd.Timedelta(days=k), "cutoff": cut,
-                             "y": y, "m": y + k, "n": y})
+                rows.append(
+                    {
+                        "unique_id": uid,
+                        "ds": cut + pd.Timedelta(days=k),
+                        "cutoff": cut,
+                        "y": y,
+                        "m": y + k,
+                        "n": y,
+                    }
+                )
     return pd.DataFrame(rows)
 
 
@@ -64,8 +77,9 @@ def test_mase_scaled_at_each_cutoff_uses_only_the_past():
     y = np.where(np.arange(20) < 10, np.arange(20.0), np.arange(20.0) * 10)
     train = pd.DataFrame({"unique_id": "a", "ds": ds, "y": y})
     cut = pd.Timestamp("2024-01-10")
-    cv = pd.DataFrame({"unique_id": "a", "ds": ds[10:13], "cutoff": cut, "y": y[10:13],
-                       "m": y[10:13] + 2.0})
+    cv = pd.DataFrame(
+        {"unique_id": "a", "ds": ds[10:13], "cutoff": cut, "y": y[10:13], "m": y[10:13] + 2.0}
+    )
     at_cut = M.evaluate(cv, ["m"], train=train, season=1, scale_at_cutoff=True)
     whole = M.evaluate(cv, ["m"], train=train, season=1)
     get = lambda t, uid: t[(t.unique_id == uid) & (t.metric == "mase")]["m"].iloc[0]  # noqa: E731
@@ -111,8 +125,15 @@ def test_festival_masks_daily_and_weekly():
 def test_festival_evaluate_groups_by_window():
     ds = pd.date_range("2024-10-25", "2024-11-24", freq="D")
     inside = (ds >= "2024-10-22") & (ds <= "2024-11-12")
-    cv = pd.DataFrame({"unique_id": "a", "ds": ds, "cutoff": pd.Timestamp("2024-10-24"),
-                       "y": 100.0, "m": np.where(inside, 100.0, 150.0)})
+    cv = pd.DataFrame(
+        {
+            "unique_id": "a",
+            "ds": ds,
+            "cutoff": pd.Timestamp("2024-10-24"),
+            "y": 100.0,
+            "m": np.where(inside, 100.0, 150.0),
+        }
+    )
     out = M.festival_evaluate(cv, "D")
     assert list(out.columns) == ["festival", "unique_id", "metric", "m"]
     get = lambda f, k: out[(out.festival == f) & (out.metric == k)]["m"].iloc[0]  # noqa: E731
@@ -125,18 +146,22 @@ def test_festival_evaluate_groups_by_window():
 
 def _table(values: dict[str, dict[str, float]]) -> pd.DataFrame:
     metrics = sorted({k for v in values.values() for k in v})
-    rows = [{"unique_id": "all", "metric": k, **{m: v.get(k, np.nan) for m, v in values.items()}}
-            for k in metrics]
+    rows = [
+        {"unique_id": "all", "metric": k, **{m: v.get(k, np.nan) for m, v in values.items()}}
+        for k in metrics
+    ]
     rows.append({"unique_id": "x", "metric": "wape", **{m: 0.0 for m in values}})  # ignored
     return pd.DataFrame(rows)
 
 
 def test_leaderboard_ranks_each_metric_the_right_way():
-    table = _table({
-        "a": {"wape": 0.30, "r2": 0.9, "bias": -0.01, "coverage_80": 0.95},
-        "b": {"wape": 0.20, "r2": 0.5, "bias": 0.20, "coverage_80": 0.79},
-        "c": {"wape": np.nan, "r2": np.nan, "bias": np.nan, "coverage_80": np.nan},
-    })
+    table = _table(
+        {
+            "a": {"wape": 0.30, "r2": 0.9, "bias": -0.01, "coverage_80": 0.95},
+            "b": {"wape": 0.20, "r2": 0.5, "bias": 0.20, "coverage_80": 0.79},
+            "c": {"wape": np.nan, "r2": np.nan, "bias": np.nan, "coverage_80": np.nan},
+        }
+    )
     board = M.leaderboard(table)
     assert board["model"].tolist() == ["b", "a", "c"] and board["rank"].tolist() == [1, 2, 3]
     assert board.loc[board.model == "a", "wape"].iloc[0] == pytest.approx(0.30)  # 'all' rows only

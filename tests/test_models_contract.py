@@ -17,10 +17,25 @@ from tests.conftest import make_panel
 H = 28
 LEVELS = [80, 95]
 # Small settings so the whole contract runs in about a minute on 2 cores.
-FAST = {"mlp": {"epochs": 15}, "lstm": {"epochs": 6}, "prophet": {"uncertainty_samples": 200}}
+FAST = {
+    "mlp": {"epochs": 15},
+    "lstm": {"epochs": 6},
+    "transformer": {"epochs": 6},
+    "prophet": {"uncertainty_samples": 200},
+}
 # Maximum WAPE on the last 28 days of the seeded panel (regression guard, not a target).
-MAX_WAPE = {"seasonal_naive": 0.25, "ets": 0.2, "arima": 0.2, "prophet": 0.2, "lightgbm": 0.15,
-            "mlp": 0.25, "lstm": 0.3, "ensemble": 0.15, "auto": 0.15}
+MAX_WAPE = {
+    "seasonal_naive": 0.25,
+    "ets": 0.2,
+    "arima": 0.2,
+    "prophet": 0.2,
+    "lightgbm": 0.15,
+    "mlp": 0.25,
+    "lstm": 0.3,
+    "transformer": 0.3,
+    "ensemble": 0.15,
+    "auto": 0.15,
+}
 
 PANEL = make_panel(n_series=3, days=730, seed=1)
 CUT = PANEL[DS].max() - pd.Timedelta(days=H)
@@ -40,7 +55,15 @@ def result(request):
 
 def test_shape_and_columns(result):
     name, fc = result
-    expected = [ID, DS, name, lo_col(name, 95), hi_col(name, 95), lo_col(name, 80), hi_col(name, 80)]
+    expected = [
+        ID,
+        DS,
+        name,
+        lo_col(name, 95),
+        hi_col(name, 95),
+        lo_col(name, 80),
+        hi_col(name, 80),
+    ]
     assert list(fc.columns) == expected
     assert fc.groupby(ID).size().eq(H).all()
     assert set(fc[ID]) == set(TRAIN[ID])
@@ -50,8 +73,12 @@ def test_shape_and_columns(result):
 
 def test_bands_are_ordered_and_nested(result):
     name, fc = result
-    lo95, lo80, hi80, hi95 = (fc[lo_col(name, 95)], fc[lo_col(name, 80)],
-                              fc[hi_col(name, 80)], fc[hi_col(name, 95)])
+    lo95, lo80, hi80, hi95 = (
+        fc[lo_col(name, 95)],
+        fc[lo_col(name, 80)],
+        fc[hi_col(name, 80)],
+        fc[hi_col(name, 95)],
+    )
     assert (lo95 <= lo80 + 1e-9).all() and (lo80 <= fc[name] + 1e-9).all()
     assert (fc[name] <= hi80 + 1e-9).all() and (hi80 <= hi95 + 1e-9).all()
     assert ((hi95 - lo95) > 0).mean() > 0.9, "bands must have real width"
@@ -68,7 +95,9 @@ def test_accuracy_bound(result):
 def test_coverage_is_plausible(result):
     name, fc = result
     merged = TEST.merge(fc, on=[ID, DS])
-    inside = ((merged[Y] >= merged[lo_col(name, 95)]) & (merged[Y] <= merged[hi_col(name, 95)])).mean()
+    inside = (
+        (merged[Y] >= merged[lo_col(name, 95)]) & (merged[Y] <= merged[hi_col(name, 95)])
+    ).mean()
     assert inside > 0.6, f"{name} 95% band covers only {inside:.0%}"
 
 

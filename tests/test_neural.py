@@ -1,4 +1,4 @@
-"""Keras MLP and LSTM: accuracy, drivers, determinism, native persistence."""
+"""Keras MLP, LSTM and transformer: accuracy, drivers, determinism, native persistence."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 
 from forecasting.errors import ShopcastError
 from forecasting.models import create
-from forecasting.models.neural import NATIVE_FILE, LSTMModel, MLPModel
+from forecasting.models.neural import NATIVE_FILE, LSTMModel, MLPModel, TransformerModel
 from forecasting.schema import DS, ID, Y, hi_col, lo_col
 from tests.conftest import make_panel
 
@@ -22,8 +22,8 @@ CUT = PANEL[DS].max() - pd.Timedelta(days=H)
 TRAIN, TEST = PANEL[PANEL[DS] <= CUT], PANEL[PANEL[DS] > CUT]
 FUTURE = TEST.drop(columns=[Y])
 # Small settings: the whole module should stay around a minute on 2 shared cores.
-FAST = {"mlp": {"epochs": 25}, "lstm": {"epochs": 8}}
-NAMES = ["mlp", "lstm"]
+FAST = {"mlp": {"epochs": 25}, "lstm": {"epochs": 8}, "transformer": {"epochs": 8}}
+NAMES = ["mlp", "lstm", "transformer"]
 
 
 def _mae(fc: pd.DataFrame, col: str) -> float:
@@ -52,7 +52,7 @@ def naive_mae():
 
 # ---------------------------------------------------------------- no TensorFlow needed
 def test_declared_capabilities_and_descriptions():
-    for cls in (MLPModel, LSTMModel):
+    for cls in (MLPModel, LSTMModel, TransformerModel):
         assert cls.uses_drivers and cls.global_model and not cls.native_intervals
         assert cls.calibration_windows == 1  # refits are costly
         assert cls.__doc__.strip()

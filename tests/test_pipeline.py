@@ -11,10 +11,13 @@ from tests.conftest import make_panel
 def test_forecast_merges_models_and_reports_progress(panel, tmp_path):
     seen = []
     cfg = TrainConfig(models=["seasonal_naive", "ets"], horizon=14, levels=[80])
-    res = forecast(panel, "D", cfg, progress=lambda f, label: seen.append(f),
-                   store=ModelStore(tmp_path))
+    res = forecast(
+        panel, "D", cfg, progress=lambda f, label: seen.append(f), store=ModelStore(tmp_path)
+    )
     assert res.models == ["seasonal_naive", "ets"]
-    assert {"seasonal_naive", "ets", "ets-lo-80", "seasonal_naive-hi-80"} <= set(res.forecast.columns)
+    assert {"seasonal_naive", "ets", "ets-lo-80", "seasonal_naive-hi-80"} <= set(
+        res.forecast.columns
+    )
     assert len(res.forecast) == 14 * panel[ID].nunique()
     assert seen[-1] == 1.0 and seen == sorted(seen)
     assert set(run_summary(res)["source"]) == {"trained"}
@@ -55,7 +58,9 @@ def test_calibration_is_stored_with_the_model(tmp_path):
 
     p = make_panel(n_series=2, days=200)
     store = ModelStore(tmp_path)
-    cfg = TrainConfig(models=["lightgbm"], horizon=7, model_params={"lightgbm": {"n_estimators": 30}})
+    cfg = TrainConfig(
+        models=["lightgbm"], horizon=7, model_params={"lightgbm": {"n_estimators": 30}}
+    )
     model, _ = fit_model(p, "D", "lightgbm", cfg, store=store)
     key = store_key(data_key(p, "D"), "lightgbm", cfg)
     assert store.load(key).calibration_ == {}

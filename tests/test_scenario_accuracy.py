@@ -25,8 +25,10 @@ WINDOW = ("2026-11-23", "2026-11-27")
 
 def true_uplift(discount: float) -> float:
     """Units with ``discount`` and the promotion flag / units without promotion, minus 1."""
-    return math.exp(TRUE_EFFECTS["discount_beta"] * discount) \
-        * TRUE_EFFECTS["promo_flag_multiplier"] - 1
+    return (
+        math.exp(TRUE_EFFECTS["discount_beta"] * discount) * TRUE_EFFECTS["promo_flag_multiplier"]
+        - 1
+    )
 
 
 @pytest.fixture(scope="module")
@@ -47,14 +49,19 @@ def test_learned_discount_response_has_the_right_shape(shop_response):
     assert r["in_history"].all() and r["linked"].str.startswith("promo=1").all()
     up = r["uplift_pct"].to_numpy()
     assert 0 < up[0] < up[1] < up[2], up  # deeper discount, more units
-    assert (r["ci_low_pct"] <= r["uplift_pct"]).all() and (r["uplift_pct"] <= r["ci_high_pct"]).all()
+    assert (r["ci_low_pct"] <= r["uplift_pct"]).all() and (
+        r["uplift_pct"] <= r["ci_high_pct"]
+    ).all()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "LightGBM overstates multi-day promotion uplifts (+114% vs true +64% for 5 days at 20% off): "
-    "its lags read the promotion-inflated days it has just forecast and it has no lagged-driver "
-    "features, so the uplift compounds. Needs a change in features.py/gbm.py (see issue 5 "
-    "report); remove this marker when it passes."))
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "Known limitation: LightGBM overstates a 5-day 20%-off uplift (+82% vs true +64%, +28%) "
+        "even with promotion-aware lags; recursive lags still carry some of the uplift. Prophet "
+        "passes the same check (next test). Remove this marker when it passes."
+    ),
+)
 def test_discount_uplift_within_25_percent_of_truth(shop_response):
     row = shop_response.set_index("value").loc[0.2]
     truth = 100 * true_uplift(0.2)  # +64.1%

@@ -42,8 +42,7 @@ class DriverToy(Forecaster):
         self.calls += 1
         disc = future["discount"].to_numpy(float) if "discount" in future else 0.0
         promo = future["promo"].to_numpy(float) if "promo" in future else 0.0
-        mean = future[ID].map(self.level_).to_numpy(float) * np.exp(BETA * disc) \
-            * PROMO_MULT ** promo
+        mean = future[ID].map(self.level_).to_numpy(float) * np.exp(BETA * disc) * PROMO_MULT**promo
         out = future[[ID, DS]].copy()
         out[self.alias] = mean
         for lv in levels:
@@ -62,17 +61,21 @@ def toy_history(days: int = 120) -> pd.DataFrame:
         disc = np.zeros(days)
         promo = np.zeros(days)
         for start in (20, 60, 100):  # three 5-day campaigns
-            disc[start:start + 5] = [0.1, 0.2, 0.3][k]
-            promo[start:start + 5] = 1
+            disc[start : start + 5] = [0.1, 0.2, 0.3][k]
+            promo[start : start + 5] = 1
         disc[[10, 40]] = 0.05  # coupons
-        y = (10 + 5 * k) * np.exp(BETA * disc) * PROMO_MULT ** promo * rng.gamma(50, 1 / 50, days)
-        parts.append(pd.DataFrame({ID: uid, DS: ds, "y": y, "price": 100.0 + 10 * k,
-                                   "discount": disc, "promo": promo}))
+        y = (10 + 5 * k) * np.exp(BETA * disc) * PROMO_MULT**promo * rng.gamma(50, 1 / 50, days)
+        parts.append(
+            pd.DataFrame(
+                {ID: uid, DS: ds, "y": y, "price": 100.0 + 10 * k, "discount": disc, "promo": promo}
+            )
+        )
     return pd.concat(parts, ignore_index=True)
 
 
-HIER = pd.DataFrame({ID: ["a1", "a2", "b1"], "品类": ["护肤", "护肤", "家居"],
-                     "商品": ["a1", "a2", "b1"]})
+HIER = pd.DataFrame(
+    {ID: ["a1", "a2", "b1"], "品类": ["护肤", "护肤", "家居"], "商品": ["a1", "a2", "b1"]}
+)
 
 
 @pytest.fixture(scope="module")
@@ -89,8 +92,18 @@ def s(name="S", start="2026-05-05", end="2026-05-09", **kw) -> sc.Scenario:
 # ------------------------------------------------------------------ definition and files
 def test_roundtrip_json_keeps_every_field():
     items = [
-        s("双11 8折", level="品类", series=["护肤"], discount=0.2, promo=True, presale_days=3,
-          price_change=0.05, traffic_multiplier=1.2, manual_adjustment=-0.1, note="备注"),
+        s(
+            "双11 8折",
+            level="品类",
+            series=["护肤"],
+            discount=0.2,
+            promo=True,
+            presale_days=3,
+            price_change=0.05,
+            traffic_multiplier=1.2,
+            manual_adjustment=-0.1,
+            note="备注",
+        ),
         s("all", discount=None, promo=False),
     ]
     text = sc.save_scenarios(items)
@@ -102,9 +115,11 @@ def test_roundtrip_json_keeps_every_field():
 
 
 def test_modules_are_light():
-    code = ("import sys, forecasting.scenarios, forecasting.inventory; "
-            "print([m for m in ('streamlit', 'lightgbm', 'prophet', 'tensorflow', 'openpyxl', "
-            "'xlsxwriter') if m in sys.modules])")
+    code = (
+        "import sys, forecasting.scenarios, forecasting.inventory; "
+        "print([m for m in ('streamlit', 'lightgbm', 'prophet', 'tensorflow', 'openpyxl', "
+        "'xlsxwriter') if m in sys.modules])"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
@@ -121,8 +136,9 @@ def test_key_is_stable_and_replace_revalidates():
 
 def test_load_from_path_and_bare_list(tmp_path):
     p = tmp_path / "s.json"
-    p.write_text(json.dumps([{"name": "x", "window": {"start": "2026-11-01",
-                                                      "end": "2026/11/11"}}]), "utf-8")
+    p.write_text(
+        json.dumps([{"name": "x", "window": {"start": "2026-11-01", "end": "2026/11/11"}}]), "utf-8"
+    )
     (one,) = sc.load_scenarios(p)
     assert one.end == date(2026, 11, 11) and one.series is None and one.discount is None
     assert sc.load_scenarios(str(p))[0] == one
@@ -139,26 +155,37 @@ def _key(text_or_items, **kw) -> ShopcastError:
 GOOD = {"name": "x", "target": "all", "window": {"start": "2026-11-01", "end": "2026-11-11"}}
 
 
-@pytest.mark.parametrize("patch, key, field", [
-    ({"window": {"start": "2026-11-11", "end": "2026-11-01"}}, "scenario_end_before_start", None),
-    ({"discount": 25}, "scenario_discount_percent", None),
-    ({"discount": -0.1}, "scenario_out_of_range", "discount"),
-    ({"discount": "0.2"}, "scenario_expected_number", "discount"),
-    ({"promo": "yes"}, "scenario_expected_flag", "promo"),
-    ({"presale_days": 2.5}, "scenario_expected_whole", "presale_days"),
-    ({"presale_days": None}, "scenario_expected_number", "presale_days"),
-    ({"traffic_multiplier": 0}, "scenario_out_of_range", "traffic_multiplier"),
-    ({"dicsount": 0.2}, "scenario_unknown_field", "dicsount"),
-    ({"target": {"level": "品类", "serie": ["护肤"]}}, "scenario_unknown_field", "target.serie"),
-    ({"target": {"series": []}}, "scenario_expected_list", "target.series"),
-    ({"target": 5}, "scenario_expected_target", "target"),
-    ({"window": "2026-11-11"}, "scenario_expected_window", "window"),
-    ({"window": {"start": "11/11"}}, "scenario_missing_field", "window.end"),
-    ({"window": {"start": "soon", "end": "2026-11-11"}}, "scenario_bad_date", "window.start"),
-    ({"name": "Baseline"}, "scenario_reserved_name", None),
-    ({"name": "  "}, "scenario_empty_name", None),
-    ({"name": 7}, "scenario_expected_text", "name"),
-])
+@pytest.mark.parametrize(
+    "patch, key, field",
+    [
+        (
+            {"window": {"start": "2026-11-11", "end": "2026-11-01"}},
+            "scenario_end_before_start",
+            None,
+        ),
+        ({"discount": 25}, "scenario_discount_percent", None),
+        ({"discount": -0.1}, "scenario_out_of_range", "discount"),
+        ({"discount": "0.2"}, "scenario_expected_number", "discount"),
+        ({"promo": "yes"}, "scenario_expected_flag", "promo"),
+        ({"presale_days": 2.5}, "scenario_expected_whole", "presale_days"),
+        ({"presale_days": None}, "scenario_expected_number", "presale_days"),
+        ({"traffic_multiplier": 0}, "scenario_out_of_range", "traffic_multiplier"),
+        ({"dicsount": 0.2}, "scenario_unknown_field", "dicsount"),
+        (
+            {"target": {"level": "品类", "serie": ["护肤"]}},
+            "scenario_unknown_field",
+            "target.serie",
+        ),
+        ({"target": {"series": []}}, "scenario_expected_list", "target.series"),
+        ({"target": 5}, "scenario_expected_target", "target"),
+        ({"window": "2026-11-11"}, "scenario_expected_window", "window"),
+        ({"window": {"start": "11/11"}}, "scenario_missing_field", "window.end"),
+        ({"window": {"start": "soon", "end": "2026-11-11"}}, "scenario_bad_date", "window.start"),
+        ({"name": "Baseline"}, "scenario_reserved_name", None),
+        ({"name": "  "}, "scenario_empty_name", None),
+        ({"name": 7}, "scenario_expected_text", "name"),
+    ],
+)
 def test_bad_fields_have_clear_errors(patch, key, field):
     err = _key([{**GOOD, **patch}])
     assert err.key == key
@@ -187,8 +214,9 @@ def test_file_level_errors():
 
 
 def test_every_error_and_warning_key_is_translated():
-    src = "".join((ROOT / "forecasting" / f).read_text("utf-8")
-                  for f in ("scenarios.py", "inventory.py"))
+    src = "".join(
+        (ROOT / "forecasting" / f).read_text("utf-8") for f in ("scenarios.py", "inventory.py")
+    )
     keys = set(re.findall(r'ShopcastError\(\s*"(\w+)"', src))
     keys |= {f"scenario_expected_{k}" for k in re.findall(r'_type_error\([^)]*"(\w+)"\)', src)}
     warns = set(re.findall(r'ScenarioWarning\(\s*"(\w+)"', src))
@@ -198,8 +226,7 @@ def test_every_error_and_warning_key_is_translated():
             assert t(f"error.{k}", lang) != f"error.{k}", (lang, k)
         for k in warns:
             assert t(f"scenario.warn.{k}", lang) != f"scenario.warn.{k}", (lang, k)
-    assert t("error.scenario_end_before_start", "zh") != t("error.scenario_end_before_start",
-                                                           "en")
+    assert t("error.scenario_end_before_start", "zh") != t("error.scenario_end_before_start", "en")
 
 
 def test_table_roundtrip_for_data_editor():
@@ -238,13 +265,15 @@ def test_presets_follow_the_festival_calendar():
 # ------------------------------------------------------------------ applying
 def test_apply_changes_only_target_rows(toy):
     model, base = toy
-    scn = s(level="品类", series=["护肤"], discount=0.25, promo=True, presale_days=2,
-            price_change=0.1)
+    scn = s(
+        level="品类", series=["护肤"], discount=0.25, promo=True, presale_days=2, price_change=0.1
+    )
     out = sc.apply_scenario(base, scn, HIER)
     assert out.shape == base.shape and list(out.columns) == list(base.columns)
     changed = (out != base).any(axis=1).to_numpy()
-    inside = (base[ID].isin(["a1", "a2"]) & (base[DS] >= "2026-05-03")
-              & (base[DS] <= "2026-05-09")).to_numpy()
+    inside = (
+        base[ID].isin(["a1", "a2"]) & (base[DS] >= "2026-05-03") & (base[DS] <= "2026-05-09")
+    ).to_numpy()
     assert (changed == inside).all() and inside.sum() == 14
     assert (out.loc[inside, "discount"] == 0.25).all() and (out.loc[inside, "promo"] == 1).all()
     np.testing.assert_allclose(out.loc[inside, "price"], base.loc[inside, "price"] * 1.1)
@@ -272,8 +301,10 @@ def test_apply_targets_and_errors(toy):
 # ------------------------------------------------------------------ predicting
 def test_run_scenarios_predicts_changed_plans(toy):
     model, base = toy
-    scns = [s("deal", level="品类", series=["护肤"], discount=0.2, promo=True),
-            s("ads", traffic_multiplier=1.5, manual_adjustment=0.1)]
+    scns = [
+        s("deal", level="品类", series=["护肤"], discount=0.2, promo=True),
+        s("ads", traffic_multiplier=1.5, manual_adjustment=0.1),
+    ]
     fc = sc.run_scenarios(model, base, scns, 28, hierarchy=HIER)
     assert list(fc.columns[:3]) == [ID, DS, SCENARIO]
     assert list(fc[SCENARIO].unique()) == ["baseline", "deal", "ads"]
@@ -325,8 +356,9 @@ def _kpi_case():
                 units[4:6] = 5.0
             rows.append(pd.DataFrame({ID: uid, DS: ds, SCENARIO: scn, "m": units}))
     fc = pd.concat(rows, ignore_index=True)
-    plan = pd.DataFrame({ID: np.repeat(["a1", "b1"], 10), DS: np.tile(ds, 2), "price": 100.0,
-                         "discount": 0.0})
+    plan = pd.DataFrame(
+        {ID: np.repeat(["a1", "b1"], 10), DS: np.tile(ds, 2), "price": 100.0, "discount": 0.0}
+    )
     deal = s("deal", start="2026-11-03", end="2026-11-04", series=["a1"], discount=0.5)
     futures = sc.scenario_futures(plan, [deal])
     return fc, futures, deal
@@ -341,8 +373,9 @@ def test_kpis_by_hand():
     assert d["units"] == 140 + 20 - 10  # +20 in the window, -10 in the dip
     assert d["incr_units"] == 10 and d["incr_units_pct"] == pytest.approx(100 * 10 / 140)
     # GMV: window days sold at half price
-    assert d["gmv"] == pytest.approx(14000 - 2 * 10 * 100 + 2 * 20 * 50
-                                     - 2 * 10 * 100 + 2 * 5 * 100)
+    assert d["gmv"] == pytest.approx(
+        14000 - 2 * 10 * 100 + 2 * 20 * 50 - 2 * 10 * 100 + 2 * 5 * 100
+    )
     assert d["window_incr_units"] == 20 and d["window_incr_pct"] == pytest.approx(100 * 20 / 28)
     assert d["post_incr_units"] == -10 and d["post_incr_pct"] == pytest.approx(-100 * 10 / 28)
     assert d["peak_day"] == pd.Timestamp("2026-11-03") and d["peak_units"] == 24
@@ -378,8 +411,9 @@ def test_estimate_response_recovers_a_known_effect(toy):
     assert r.loc[1, "linked"].startswith("promo=1")
     truth = [math.exp(BETA * v) * PROMO_MULT - 1 for v in r["value"]]
     np.testing.assert_allclose(r["uplift_pct"], 100 * np.array(truth), rtol=1e-9)
-    np.testing.assert_allclose(r["marginal_per_10pts_pct"].iloc[1:],
-                               100 * (math.exp(BETA * 0.1) - 1), rtol=1e-9)
+    np.testing.assert_allclose(
+        r["marginal_per_10pts_pct"].iloc[1:], 100 * (math.exp(BETA * 0.1) - 1), rtol=1e-9
+    )
     assert list(r["in_history"]) == [True, True, True, False]
     assert (r["ci_low_pct"] <= r["uplift_pct"] + 1e-9).all()
     assert (r["uplift_pct"] <= r["ci_high_pct"] + 1e-9).all()
@@ -404,8 +438,10 @@ def test_range_warnings(toy):
     assert "window_partly_outside" in keys(s(start="2026-05-25", end="2026-06-05"))
     assert "price_outside_range" in keys(s(price_change=0.5))
     info = sc.range_warnings(hist, s(traffic_multiplier=1.3, manual_adjustment=0.1), base)
-    assert [(w.key, w.severity) for w in info] == [("assumption_traffic", "info"),
-                                                   ("assumption_manual", "info")]
+    assert [(w.key, w.severity) for w in info] == [
+        ("assumption_traffic", "info"),
+        ("assumption_manual", "info"),
+    ]
     assert "30%" in sc.range_warnings(hist, s(discount=0.6), base)[0].message("en")
     no_disc = hist.drop(columns=["discount"])
     assert [w.key for w in sc.range_warnings(no_disc, s(discount=0.2))][0] == "no_driver"
@@ -431,9 +467,14 @@ def test_festival_lift_measures_history():
 def test_hierarchy_from_data(tmp_path):
     from forecasting import io
 
-    df = pd.DataFrame({"日期": np.repeat(pd.date_range("2026-01-01", periods=60), 3),
-                       "品类": ["护肤", "护肤", "家居"] * 60, "商品": ["面霜", "精华", "抱枕"] * 60,
-                       "销量": 5.0})
+    df = pd.DataFrame(
+        {
+            "日期": np.repeat(pd.date_range("2026-01-01", periods=60), 3),
+            "品类": ["护肤", "护肤", "家居"] * 60,
+            "商品": ["面霜", "精华", "抱枕"] * 60,
+            "销量": 5.0,
+        }
+    )
     path = tmp_path / "d.csv"
     df.to_csv(path, index=False)
     hier = sc.hierarchy_from_data(io.load(path))
@@ -442,27 +483,66 @@ def test_hierarchy_from_data(tmp_path):
 
 # ------------------------------------------------------------------ CLI
 def _run_cli(*args):
-    return subprocess.run([sys.executable, "-m", "forecasting", *args], capture_output=True,
-                          text=True, cwd=ROOT, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "forecasting", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+    )
 
 
 def test_cli_scenario_end_to_end(tmp_path):
     hist = toy_history(days=200)
     cat = {"a1": "护肤", "a2": "护肤", "b1": "家居"}
-    raw = pd.DataFrame({"日期": hist[DS], "品类": hist[ID].map(cat), "商品": hist[ID],
-                        "销量": hist["y"].round(), "价格": hist["price"], "折扣": hist["discount"],
-                        "促销": hist["promo"].astype(int)})
+    raw = pd.DataFrame(
+        {
+            "日期": hist[DS],
+            "品类": hist[ID].map(cat),
+            "商品": hist[ID],
+            "销量": hist["y"].round(),
+            "价格": hist["price"],
+            "折扣": hist["discount"],
+            "促销": hist["promo"].astype(int),
+        }
+    )
     data = tmp_path / "shop.csv"
     raw.to_csv(data, index=False, encoding="gbk")
     spec = tmp_path / "s.json"
-    spec.write_text(sc.save_scenarios([
-        s("护肤 8折", start="2026-07-25", end="2026-07-29", level="品类", series=["护肤"],
-          discount=0.2, promo=True),
-        s("流量", start="2026-07-25", end="2026-07-29", traffic_multiplier=1.2)]), "utf-8")
+    spec.write_text(
+        sc.save_scenarios(
+            [
+                s(
+                    "护肤 8折",
+                    start="2026-07-25",
+                    end="2026-07-29",
+                    level="品类",
+                    series=["护肤"],
+                    discount=0.2,
+                    promo=True,
+                ),
+                s("流量", start="2026-07-25", end="2026-07-29", traffic_multiplier=1.2),
+            ]
+        ),
+        "utf-8",
+    )
     out = tmp_path / "out" / "s.csv"
-    args = ["--lang", "en", "scenario", str(data), "--scenario", str(spec), "--horizon", "14",
-            "--params", '{"lightgbm": {"n_estimators": 30}}', "--lead-time", "5",
-            "--out", str(out)]
+    args = [
+        "--lang",
+        "en",
+        "scenario",
+        str(data),
+        "--scenario",
+        str(spec),
+        "--horizon",
+        "14",
+        "--params",
+        '{"lightgbm": {"n_estimators": 30}}',
+        "--lead-time",
+        "5",
+        "--out",
+        str(out),
+    ]
     r = _run_cli(*args)
     assert r.returncode == 0, r.stderr
     fc = pd.read_csv(out, parse_dates=[DS])
@@ -487,8 +567,16 @@ def test_cli_scenario_bad_file_one_line(tmp_path):
     bad.write_text('{"scenarios": [{"name": "x", }]}', "utf-8")
     data = tmp_path / "d.csv"
     toy_history().rename(columns={ID: "商品", DS: "日期", "y": "销量"}).to_csv(data, index=False)
-    r = _run_cli("--lang", "zh", "scenario", str(data), "--scenario", str(bad), "--out",
-                 str(tmp_path / "o.csv"))
+    r = _run_cli(
+        "--lang",
+        "zh",
+        "scenario",
+        str(data),
+        "--scenario",
+        str(bad),
+        "--out",
+        str(tmp_path / "o.csv"),
+    )
     assert r.returncode == 2
     assert len(r.stderr.strip().splitlines()) == 1 and "bad.json" in r.stderr
     assert "JSON" in r.stderr and "Traceback" not in r.stderr

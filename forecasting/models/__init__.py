@@ -23,6 +23,7 @@ REGISTRY: dict[str, tuple[str, str]] = {
     "lightgbm": ("forecasting.models.gbm", "LightGBMModel"),
     "mlp": ("forecasting.models.neural", "MLPModel"),
     "lstm": ("forecasting.models.neural", "LSTMModel"),
+    "transformer": ("forecasting.models.neural", "TransformerModel"),
     "ensemble": ("forecasting.models.ensemble", "Ensemble"),
     "auto": ("forecasting.models.ensemble", "AutoSelect"),
 }
@@ -36,10 +37,11 @@ LIBRARY: dict[str, str] = {
     "lightgbm": "lightgbm",
     "mlp": "tensorflow",
     "lstm": "tensorflow",
+    "transformer": "tensorflow",
     "ensemble": "backtest of members",
     "auto": "backtest of members",
 }
-TENSORFLOW_MODELS = ("mlp", "lstm")
+TENSORFLOW_MODELS = ("mlp", "lstm", "transformer")
 DEFAULT_MODELS = ("seasonal_naive", "ets", "lightgbm")
 
 

@@ -52,8 +52,9 @@ class Ensemble(Forecaster):
             if progress:
                 progress((i + 1) / (len(self.members) + 1), name)
         if not self.models_:
-            raise ShopcastError("history_too_short", model=self.alias,
-                                need=self.min_length(self.freq), have=len(df))
+            raise ShopcastError(
+                "history_too_short", model=self.alias, need=self.min_length(self.freq), have=len(df)
+            )
 
     # ------------------------------------------------------------ selection
     def selection(self, h: int) -> dict:
@@ -71,8 +72,11 @@ class Ensemble(Forecaster):
         scale = series_scale(self.train_, season_length(self.freq))
         cv = cv.assign(_f=comb, _step=cv.groupby([ID, CUTOFF], observed=True).cumcount())
         cv["_e"] = (cv[Y] - cv["_f"]) / cv[ID].map(scale)
-        errors = cv.pivot_table(index=[ID, CUTOFF], columns="_step", values="_e").reindex(
-            columns=range(h)).to_numpy()
+        errors = (
+            cv.pivot_table(index=[ID, CUTOFF], columns="_step", values="_e")
+            .reindex(columns=range(h))
+            .to_numpy()
+        )
         sel = {"weights": weights, "mae": mae, "errors": errors}
         self.calibration_[key] = sel
         return sel
@@ -86,9 +90,16 @@ class Ensemble(Forecaster):
             names = list(self.models_)
             windows = int(self.params.get("windows", 2))
             try:
-                cv = cross_validation(self.train_, self.freq, names, h, n_windows=windows,
-                                      levels=[], model_params=self.params.get("member_params", {}),
-                                      seed=self.seed)
+                cv = cross_validation(
+                    self.train_,
+                    self.freq,
+                    names,
+                    h,
+                    n_windows=windows,
+                    levels=[],
+                    model_params=self.params.get("member_params", {}),
+                    seed=self.seed,
+                )
             except ShopcastError:
                 cv = pd.DataFrame(columns=[ID, DS, CUTOFF, Y, *names])
             for n in names:
@@ -150,7 +161,7 @@ class Ensemble(Forecaster):
         sel = self.selection(h)
         names = list(self.models_)
         frame = future[[ID, DS]].copy()
-        for n, m in self.models_.items():
+        for m in self.models_.values():
             fc = m.predict(h, future=future, level=[])
             frame = frame.merge(fc, on=[ID, DS], how="left")
         frame[self.alias] = self._combine(frame, sel["weights"], names)
@@ -170,8 +181,13 @@ class Ensemble(Forecaster):
             s = out[ID].map(scale).to_numpy(dtype=float)
             mean = out[self.alias].to_numpy(dtype=float)
             for lv in levels:
-                w = np.nan_to_num(widths[lv], nan=np.nanmax(widths[lv]) if np.isfinite(
-                    widths[lv]).any() else 0.0)[step] * s
+                w = (
+                    np.nan_to_num(
+                        widths[lv],
+                        nan=np.nanmax(widths[lv]) if np.isfinite(widths[lv]).any() else 0.0,
+                    )[step]
+                    * s
+                )
                 out[lo_col(self.alias, lv)] = mean - w
                 out[hi_col(self.alias, lv)] = mean + w
         return out

@@ -23,8 +23,11 @@ DEFAULTS: dict[str, Any] = {
     "num_threads": 1,
     "lags": None,
     "windows": None,
+    # lags read the pre-promotion baseline on promotion days, so a multi-day promotion's
+    # forecast uplift does not compound through its own inflated predictions
+    "promo_aware_lags": True,
 }
-_NOT_LIGHTGBM = ("n_estimators", "lags", "windows")
+_NOT_LIGHTGBM = ("n_estimators", "lags", "windows", "promo_aware_lags")
 
 
 class LightGBMModel(Forecaster):
@@ -53,7 +56,12 @@ class LightGBMModel(Forecaster):
         import lightgbm as lgb
 
         p = self.params
-        self.maker_ = FeatureMaker(self.freq, lags=p["lags"], windows=p["windows"]).fit(df)
+        self.maker_ = FeatureMaker(
+            self.freq,
+            lags=p["lags"],
+            windows=p["windows"],
+            promo_aware_lags=bool(p["promo_aware_lags"]),
+        ).fit(df)
         panel = self.maker_.panel(df)
         rows, cols = self.maker_.training_cells(panel)
         x = self.maker_.tabular(panel, rows, cols)

@@ -1,6 +1,7 @@
-"""Neural networks (Keras 3 on TensorFlow): a dense MLP and an LSTM, one network for all series.
+"""Neural networks (Keras 3 on TensorFlow): a dense MLP, an LSTM and a small transformer
+encoder, one network for all series.
 
-Both read a window of recent scaled sales (each window divided by its own mean,
+All read a window of recent scaled sales (each window divided by its own mean,
 so the network learns shapes, not levels), the drivers over that window
 (price, discount, promotion: they explain spikes in the lags) and the exogenous
 features of the target date (calendar, festivals, drivers), and forecast
@@ -316,3 +317,74 @@ class LSTMModel(_KerasForecaster):
         net = keras.Model([seq, now], out)
         net.compile(optimizer=keras.optimizers.Adam(float(p["learning_rate"])), loss="mse")
         return net
+
+
+class TransformerModel(_KerasForecaster):
+    """A small attention network (transformer encoder) that compares every day of the recent
+    sales history with every other, with calendar, festival and promotion information,
+    learned across all products at once."""
+
+    name = "transformer"
+    DEFAULTS: ClassVar[dict[str, Any]] = {
+        **_COMMON,
+        "max_samples": 10_000,  # an epoch costs more than an LSTM's: fewer samples
+        "d_model": 32,
+        "heads": 2,
+        "blocks": 1,
+        "ff_units": 64,
+        # 12 epochs: sample shop fit ~53 s vs the LSTM's ~48 s (20 epochs: ~69 s, WAPE 0.384)
+        "epochs": 12,
+        "learning_rate": 1e-2,
+        "l2": 1e-3,
+        "dropout": 0.0,
+        "seq_groups": ("driver",),
+    }
+
+    def _inputs(self, panel: Panel, rows: np.ndarray, cols: np.ndarray) -> list[np.ndarray]:
+        win = self._scaled_window(panel, rows, cols)[:, :, None]
+        pe = _positions(self.window_)
+        pos = np.broadcast_to(pe, (len(win), *pe.shape))
+        seq = np.concatenate([win, self._seq_exog(panel, rows, cols), pos], axis=2)
+        return [seq.astype(np.float32), self._exog_at(panel, rows, cols)]
+
+    def _build(self, keras: Any, shapes: list[tuple[int, ...]]) -> Any:
+        p = self.params
+        d = int(p["d_model"])
+        heads = max(1, int(p["heads"]))
+        drop = float(p["dropout"])
+        reg = keras.regularizers.L2(float(p["l2"])) if float(p["l2"]) > 0 else None
+        seq = keras.Input(shape=shapes[0], name="history")
+        now = keras.Input(shape=shapes[1], name="target_date")
+        # the fixed sin/cos position channels are part of ``seq``: projecting them with the
+        # values is a learned positional embedding, with no custom layer to serialise
+        x = keras.layers.Dense(d, kernel_regularizer=reg)(seq)
+        for _ in range(int(p["blocks"])):
+            att = keras.layers.MultiHeadAttention(
+                num_heads=heads, key_dim=max(4, d // heads), dropout=drop, kernel_regularizer=reg
+            )(x, x)
+            x = keras.layers.LayerNormalization()(keras.layers.Add()([x, att]))
+            ff = keras.layers.Dense(int(p["ff_units"]), activation="relu", kernel_regularizer=reg)(
+                x
+            )
+            ff = keras.layers.Dense(d, kernel_regularizer=reg)(ff)
+            if drop > 0:
+                ff = keras.layers.Dropout(drop)(ff)
+            x = keras.layers.LayerNormalization()(keras.layers.Add()([x, ff]))
+        # the newest position carries most of the signal; the mean summarises the window
+        last = keras.layers.Cropping1D((shapes[0][0] - 1, 0))(x)
+        pooled = keras.layers.Concatenate()(
+            [keras.layers.Flatten()(last), keras.layers.GlobalAveragePooling1D()(x), now]
+        )
+        h = keras.layers.Dense(d, activation="relu", kernel_regularizer=reg)(pooled)
+        out = keras.layers.Dense(1, name="forecast")(h)
+        net = keras.Model([seq, now], out)
+        net.compile(optimizer=keras.optimizers.Adam(float(p["learning_rate"])), loss="mse")
+        return net
+
+
+def _positions(width: int, pairs: int = 4) -> np.ndarray:
+    """Sin/cos position channels ``(width, 2 * pairs)``: periods width, width/2, ... (oldest first)."""
+    pos = np.arange(width, dtype=np.float32)[:, None]
+    periods = np.maximum(width / 2.0 ** np.arange(pairs, dtype=np.float32), 2.0)[None, :]
+    angle = 2 * np.pi * pos / periods
+    return np.concatenate([np.sin(angle), np.cos(angle)], axis=1).astype(np.float32)

@@ -13,9 +13,15 @@ from forecasting.schema import DS, ID, Y, hi_col, lo_col
 
 
 def _quiet() -> None:
+    """Silence cmdstanpy's per-fit INFO lines (it installs its own handler lazily)."""
+    try:
+        from cmdstanpy.utils import get_logger
+
+        get_logger().setLevel(logging.ERROR)
+    except ImportError:  # pragma: no cover - cmdstanpy always comes with prophet
+        pass
     for name in ("cmdstanpy", "prophet", "prophet.plot"):
         logging.getLogger(name).setLevel(logging.ERROR)
-        logging.getLogger(name).propagate = False
 
 
 class ProphetModel(Forecaster):
@@ -37,7 +43,9 @@ class ProphetModel(Forecaster):
         _quiet()
         p = self.params
         years = range(df[DS].min().year - 1, df[DS].max().year + 3)
-        holidays = festival_calendar(years, windows=p.get("windows")) if p.get("festivals", True) else None
+        holidays = (
+            festival_calendar(years, windows=p.get("windows")) if p.get("festivals", True) else None
+        )
         daily = self.freq == "D"
         self.models_: dict[str, Prophet] = {}
         self.regressors_: dict[str, list[str]] = {}
@@ -47,9 +55,11 @@ class ProphetModel(Forecaster):
                 holidays=holidays,
                 weekly_seasonality=daily,
                 daily_seasonality=False,
-                yearly_seasonality=len(g) >= (365 if daily else 52 if self.freq.startswith("W") else 12),
-                seasonality_mode=p.get("seasonality_mode", "multiplicative"
-                                       if (g[Y] > 0).mean() > 0.9 else "additive"),
+                yearly_seasonality=len(g)
+                >= (365 if daily else 52 if self.freq.startswith("W") else 12),
+                seasonality_mode=p.get(
+                    "seasonality_mode", "multiplicative" if (g[Y] > 0).mean() > 0.9 else "additive"
+                ),
                 uncertainty_samples=int(p.get("uncertainty_samples", 300)),
                 changepoint_prior_scale=float(p.get("changepoint_prior_scale", 0.05)),
             )

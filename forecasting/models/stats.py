@@ -30,7 +30,11 @@ class ETS(Forecaster):
             progress(1.0, self.alias)
 
     def _predict(self, h: int, future: pd.DataFrame, levels: list) -> pd.DataFrame:
-        kw = {"level": [int(lv) if float(lv).is_integer() else lv for lv in levels]} if levels else {}
+        kw = (
+            {"level": [int(lv) if float(lv).is_integer() else lv for lv in levels]}
+            if levels
+            else {}
+        )
         out = self.sf_.predict(h=h, **kw)
         if ID not in out.columns:  # older statsforecast kept unique_id in the index
             out = out.reset_index()

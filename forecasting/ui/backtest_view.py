@@ -107,14 +107,26 @@ def settings_form(view: DataView, lang: str) -> Settings:
     )
     c1, c2 = st.columns(2)
     horizon = state.get("train_horizon") or actions.default_horizon(view.freq)
-    c1.number_input(t("bt.horizon", lang, unit=unit), min_value=1, max_value=1000, step=1,
-                    **state.bind("bt_horizon", default=int(horizon)))
-    c2.number_input(t("bt.windows", lang), min_value=1, max_value=MAX_WINDOWS, step=1,
-                    help=t("bt.windows_help", lang), **state.bind("bt_windows"))
+    c1.number_input(
+        t("bt.horizon", lang, unit=unit),
+        min_value=1,
+        max_value=1000,
+        step=1,
+        **state.bind("bt_horizon", default=int(horizon)),
+    )
+    c2.number_input(
+        t("bt.windows", lang),
+        min_value=1,
+        max_value=MAX_WINDOWS,
+        step=1,
+        help=t("bt.windows_help", lang),
+        **state.bind("bt_windows"),
+    )
     with st.expander(t("bt.advanced", lang)):
         a1, a2 = st.columns(2)
-        a1.number_input(t("bt.step", lang), min_value=0, max_value=1000, step=1,
-                        **state.bind("bt_step"))
+        a1.number_input(
+            t("bt.step", lang), min_value=0, max_value=1000, step=1, **state.bind("bt_step")
+        )
         a2.multiselect(t("bt.levels", lang), list(actions.LEVEL_CHOICES), **state.bind("bt_levels"))
     picked = state.get("bt_models")  # None until the user edits the widget: its default shows
     models = tuple(m for m in (chosen if picked is None else picked) if m in names)
@@ -132,8 +144,17 @@ def settings_form(view: DataView, lang: str) -> Settings:
         params=json.dumps(params, sort_keys=True) if params else "",
     )
     span = settings.horizon + settings.step_or_h * (settings.windows - 1)
-    st.caption(t("bt.plan", lang, windows=settings.windows, h=settings.horizon, unit=unit,
-                 span=span, n=len(models)))
+    st.caption(
+        t(
+            "bt.plan",
+            lang,
+            windows=settings.windows,
+            h=settings.horizon,
+            unit=unit,
+            span=span,
+            n=len(models),
+        )
+    )
     return settings
 
 
@@ -161,8 +182,17 @@ def run_key(view: DataView, settings: Settings) -> str:
     """Cache key: content hash of the history (with its frequency) and the settings."""
     from forecasting.pipeline import data_key
 
-    blob = json.dumps([data_key(view.history, view.freq), list(settings.models), settings.horizon,
-                       settings.windows, settings.step, list(settings.levels), settings.params])
+    blob = json.dumps(
+        [
+            data_key(view.history, view.freq),
+            list(settings.models),
+            settings.horizon,
+            settings.windows,
+            settings.step,
+            list(settings.levels),
+            settings.params,
+        ]
+    )
     import hashlib
 
     return hashlib.sha256(blob.encode()).hexdigest()[:32]
@@ -271,9 +301,15 @@ def cached_report(view: DataView, settings: Settings, lang: str) -> Report:
         if s.model:
             own = s.detail and s.detail != s.model  # e.g. an ensemble member being fitted
             detail = model_label(s.detail, lang) if own else t("ui.working", lang)
-            text = t("bt.progress", lang, model=model_label(s.model, lang), window=s.window,
-                     n=s.n_windows, cutoff=s.cutoff.date() if s.cutoff is not None else "",
-                     detail=detail)
+            text = t(
+                "bt.progress",
+                lang,
+                model=model_label(s.model, lang),
+                window=s.window,
+                n=s.n_windows,
+                cutoff=s.cutoff.date() if s.cutoff is not None else "",
+                detail=detail,
+            )
         bar.progress(min(max(s.fraction, 0.0), 1.0), text=text)
 
     try:
@@ -319,13 +355,32 @@ def report_header(report: Report, lang: str) -> None:
 
     unit = t(f"unit.{actions.base_freq(report.freq)}", lang)
     cuts = sorted(report.result.cv[CUTOFF].unique())
-    st.markdown(t("bt.meta", lang, name=html.escape(report.data_name),
-                  level=level_label(report.level, lang), windows=report.result.n_windows,
-                  h=report.result.h, unit=unit, first=pd.Timestamp(cuts[0]).date(),
-                  last=pd.Timestamp(cuts[-1]).date(), created=report.created))
+    st.markdown(
+        t(
+            "bt.meta",
+            lang,
+            name=html.escape(report.data_name),
+            level=level_label(report.level, lang),
+            windows=report.result.n_windows,
+            h=report.result.h,
+            unit=unit,
+            first=pd.Timestamp(cuts[0]).date(),
+            last=pd.Timestamp(cuts[-1]).date(),
+            created=report.created,
+        )
+    )
     for model, k, reason in report.result.failure_summary(lang):
-        st.warning(t("bt.failed", lang, model=model_label(model, lang), k=k,
-                     n=report.result.n_windows, reason=reason), icon=":material/warning:")
+        st.warning(
+            t(
+                "bt.failed",
+                lang,
+                model=model_label(model, lang),
+                k=k,
+                n=report.result.n_windows,
+                reason=reason,
+            ),
+            icon=":material/warning:",
+        )
 
 
 def leaderboard_table(report: Report, lang: str, sort_by: str = "wape") -> pd.DataFrame:
@@ -333,16 +388,19 @@ def leaderboard_table(report: Report, lang: str, sort_by: str = "wape") -> pd.Da
     from forecasting.metrics import leaderboard
 
     board = leaderboard(report.metrics, sort_by=sort_by, models=list(report.settings.models))
-    out = pd.DataFrame({
-        t("bt.col.rank", lang): board["rank"].to_numpy(),
-        t("bt.col.model", lang): [model_label(m, lang) for m in board["model"]],
-    })
+    out = pd.DataFrame(
+        {
+            t("bt.col.rank", lang): board["rank"].to_numpy(),
+            t("bt.col.model", lang): [model_label(m, lang) for m in board["model"]],
+        }
+    )
     for col in board.columns[2:]:
         if col == "mse":
             continue  # RMSE says the same in the data's units
         out[metric_label(col, lang)] = board[col].to_numpy(dtype=float)
-    out[t("bt.col.seconds", lang)] = [round(report.result.seconds.get(m, np.nan), 1)
-                                      for m in board["model"]]
+    out[t("bt.col.seconds", lang)] = [
+        round(report.result.seconds.get(m, np.nan), 1) for m in board["model"]
+    ]
     return out
 
 
@@ -352,7 +410,9 @@ def _column_config(frame: pd.DataFrame, metrics: list[str], lang: str) -> dict[s
     for metric in metrics:
         label = metric_label(metric, lang)
         if label in frame.columns:
-            fmt = "percent" if is_percent(metric) else "%.3f" if metric in ("mase", "r2") else "%.1f"
+            fmt = (
+                "percent" if is_percent(metric) else "%.3f" if metric in ("mase", "r2") else "%.1f"
+            )
             config[label] = st.column_config.NumberColumn(label, format=fmt)
     return config
 
@@ -367,16 +427,24 @@ def leaderboard_section(report: Report, lang: str) -> tuple[pd.DataFrame, str]:
 
     st.subheader(t("bt.section.leaderboard", lang))
     options = [m for m in RANK_METRICS if (report.metrics["metric"] == m).any()]
-    options += [f"coverage_{lv}" for lv in report.settings.levels
-                if (report.metrics["metric"] == f"coverage_{lv}").any()]
+    options += [
+        f"coverage_{lv}"
+        for lv in report.settings.levels
+        if (report.metrics["metric"] == f"coverage_{lv}").any()
+    ]
     if state.get("bt_metric") not in options:
         state.reseed("bt_metric", options[0] if options else "wape")
-    metric = st.selectbox(t("bt.rank_by", lang), options,
-                          format_func=lambda m: metric_label(m, lang), **state.bind("bt_metric"))
+    metric = st.selectbox(
+        t("bt.rank_by", lang),
+        options,
+        format_func=lambda m: metric_label(m, lang),
+        **state.bind("bt_metric"),
+    )
     table = leaderboard_table(report, lang, metric)
     shown = list(dict.fromkeys(report.metrics["metric"]))
-    st.dataframe(table, hide_index=True, width="stretch",
-                 column_config=_column_config(table, shown, lang))
+    st.dataframe(
+        table, hide_index=True, width="stretch", column_config=_column_config(table, shown, lang)
+    )
     st.caption(t("bt.section.leaderboard_help", lang))
     with st.expander(t("bt.per_series", lang, metric=metric_label(metric, lang))):
         st.dataframe(per_series_table(report, metric, lang), hide_index=True, width="stretch")
@@ -401,8 +469,13 @@ def per_series_table(report: Report, metric: str, lang: str) -> pd.DataFrame:
 def horizon_controls(lang: str) -> str:
     """WAPE or MAE for the error-over-horizon chart."""
     st.subheader(t("bt.section.horizon", lang))
-    return st.radio(t("bt.horizon_metric", lang), ["wape", "mae"], horizontal=True,
-                    format_func=lambda m: metric_label(m, lang), **state.bind("bt_h_metric"))
+    return st.radio(
+        t("bt.horizon_metric", lang),
+        ["wape", "mae"],
+        horizontal=True,
+        format_func=lambda m: metric_label(m, lang),
+        **state.bind("bt_h_metric"),
+    )
 
 
 def window_controls(report: Report, lang: str) -> tuple[str, list[str], float | None]:
@@ -424,13 +497,25 @@ def window_controls(report: Report, lang: str) -> tuple[str, list[str], float | 
     if state.get("bt_band") not in bands:
         state.reseed("bt_band", report.settings.levels[0] if report.settings.levels else 0)
     c1, c2, c3 = st.columns([2, 3, 1])
-    c1.selectbox(t("bt.series", lang), series, format_func=lambda s: series_label(s, lang),
-                 disabled=len(series) == 1, **state.bind("bt_series"))
-    c2.multiselect(t("bt.show_models", lang), models, format_func=lambda m: model_label(m, lang),
-                   **state.bind("bt_show"))
-    c3.selectbox(t("bt.band", lang), bands,
-                 format_func=lambda b: f"{b}%" if b else t("bt.band_none", lang),
-                 **state.bind("bt_band"))
+    c1.selectbox(
+        t("bt.series", lang),
+        series,
+        format_func=lambda s: series_label(s, lang),
+        disabled=len(series) == 1,
+        **state.bind("bt_series"),
+    )
+    c2.multiselect(
+        t("bt.show_models", lang),
+        models,
+        format_func=lambda m: model_label(m, lang),
+        **state.bind("bt_show"),
+    )
+    c3.selectbox(
+        t("bt.band", lang),
+        bands,
+        format_func=lambda b: f"{b}%" if b else t("bt.band_none", lang),
+        **state.bind("bt_band"),
+    )
     band = state.get("bt_band") or None
     return state.get("bt_series"), list(state.get("bt_show") or []), band
 
@@ -454,7 +539,9 @@ def festival_table(report: Report, metric: str, lang: str) -> pd.DataFrame | Non
         part = pooled[pooled["festival"] == g].set_index("metric")
         row = {t("bt.col.festival", lang): festival_group_label(g, lang)}
         if "n_points" in part.index:
-            row[t("bt.col.points", lang)] = int(np.nanmax(part.loc["n_points", models].to_numpy(float)))
+            row[t("bt.col.points", lang)] = int(
+                np.nanmax(part.loc["n_points", models].to_numpy(float))
+            )
         for alias in models:
             value = part.loc[metric, alias] if metric in part.index else np.nan
             row[model_label(alias, lang)] = float(value)
@@ -470,11 +557,17 @@ def festival_section(report: Report, metric: str, lang: str) -> bool:
     if table is None:
         st.info(t("bt.festival_none", lang), icon=":material/event_busy:")
         return False
-    st.dataframe(table, hide_index=True, width="stretch", column_config={
-        model_label(m, lang): st.column_config.NumberColumn(
-            model_label(m, lang), format="percent" if is_percent(metric) else "%.3f")
-        for m in report.result.scored_models
-    })
+    st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            model_label(m, lang): st.column_config.NumberColumn(
+                model_label(m, lang), format="percent" if is_percent(metric) else "%.3f"
+            )
+            for m in report.result.scored_models
+        },
+    )
     return True
 
 
@@ -499,7 +592,8 @@ def choice_table(choices: pd.DataFrame, model: str, lang: str) -> pd.DataFrame:
             row[t("bt.col.mae", lang, model=model_label(m, lang))] = _num(r.get(f"mae_{m}"))
         counts = r.get("times_chosen") or {}
         row[t("bt.col.history", lang)] = ", ".join(
-            f"{model_label(k, lang)} {v}/{int(r['n_windows'])}" for k, v in counts.items())
+            f"{model_label(k, lang)} {v}/{int(r['n_windows'])}" for k, v in counts.items()
+        )
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -518,18 +612,31 @@ def why_text(row: pd.Series, members: list[str], model: str, lang: str) -> str:
     if not maes:
         return t("bt.why.no_backtest", lang)
     best = min(maes, key=maes.get)
-    others = [f"{model_label(m, lang)} {v:,.1f}" for m, v in sorted(maes.items(), key=lambda x: x[1])
-              if m != best]
+    others = [
+        f"{model_label(m, lang)} {v:,.1f}"
+        for m, v in sorted(maes.items(), key=lambda x: x[1])
+        if m != best
+    ]
     if model == "auto":
         vs = t("bt.why.vs", lang, items=", ".join(others)) if others else ""
-        return t("bt.why.auto", lang, best=model_label(row["chosen"], lang),
-                 best_mae=f"{maes.get(row['chosen'], maes[best]):,.1f}", others=vs)
+        return t(
+            "bt.why.auto",
+            lang,
+            best=model_label(row["chosen"], lang),
+            best_mae=f"{maes.get(row['chosen'], maes[best]):,.1f}",
+            others=vs,
+        )
     weights = {m: _num(row.get(f"weight_{m}")) for m in members}
     top = max(weights, key=lambda m: weights[m] if np.isfinite(weights[m]) else -1)
     dropped = [model_label(m, lang) for m in maes if weights.get(m, 0) == 0]
     extra = t("bt.why.dropped", lang, items=", ".join(dropped)) if dropped else ""
-    return t("bt.why.ensemble", lang, best=model_label(top, lang),
-             weight=f"{weights[top]:.0%}", dropped=extra)
+    return t(
+        "bt.why.ensemble",
+        lang,
+        best=model_label(top, lang),
+        weight=f"{weights[top]:.0%}",
+        dropped=extra,
+    )
 
 
 def choice_section(report: Report, lang: str) -> pd.DataFrame | None:
@@ -544,16 +651,26 @@ def choice_section(report: Report, lang: str) -> pd.DataFrame | None:
         return None
     if state.get("bt_choice") not in models:
         state.reseed("bt_choice", models[0])
-    model = st.radio(t("bt.choice_model", lang), models, horizontal=True,
-                     format_func=lambda m: model_label(m, lang), **state.bind("bt_choice"))
+    model = st.radio(
+        t("bt.choice_model", lang),
+        models,
+        horizontal=True,
+        format_func=lambda m: model_label(m, lang),
+        **state.bind("bt_choice"),
+    )
     part = choices[choices["model"] == model]
     latest = pd.Timestamp(part["cutoff"].max()).date()
     st.caption(t("bt.choice_help", lang, cutoff=latest))
     table = choice_table(choices, model, lang)
     weight_cols = [t("bt.col.weight", lang, model=model_label(m, lang)) for m in member_names(part)]
     config = {c: st.column_config.NumberColumn(c, format="percent") for c in weight_cols}
-    config.update({c: st.column_config.NumberColumn(c, format="%.1f") for c in table.columns
-                   if c not in weight_cols and pd.api.types.is_float_dtype(table[c])})
+    config.update(
+        {
+            c: st.column_config.NumberColumn(c, format="%.1f")
+            for c in table.columns
+            if c not in weight_cols and pd.api.types.is_float_dtype(table[c])
+        }
+    )
     st.dataframe(table, hide_index=True, width="stretch", column_config=config)
     for line in choice_summary(part, lang):
         st.markdown(f"- {line}")
@@ -566,8 +683,14 @@ def choice_summary(part: pd.DataFrame, lang: str) -> list[str]:
     if not n_series:
         return []
     lines = [
-        t("bt.choice_counts", lang, model=model_label(member, lang), k=int(k), total=n_series,
-          share=f"{k / n_series:.0%}")
+        t(
+            "bt.choice_counts",
+            lang,
+            model=model_label(member, lang),
+            k=int(k),
+            total=n_series,
+            share=f"{k / n_series:.0%}",
+        )
         for member, k in part["chosen"].value_counts().items()
     ]
     if int(part["n_windows"].max()) > 1:
