@@ -16,6 +16,13 @@ import sys
 import time
 from pathlib import Path
 
+from forecasting.cli_common import (
+    add_input_args,
+    load_input,
+    parse_params,
+    progress_printer,
+    read_plan,
+)
 from forecasting.errors import ShopcastError
 from forecasting.i18n import LANGUAGES, t
 
@@ -49,31 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument(
         "--future", help="file with drivers (price, discount, promo...) for the forecast dates"
     )
-    f.add_argument("--date-col", help="date column (default: detected)")
-    f.add_argument("--target-col", help="column to forecast (default: detected)")
-    f.add_argument(
-        "--id-col",
-        action="append",
-        help="series id column(s), coarse to fine; repeat or comma-separate",
-    )
-    f.add_argument(
-        "--driver",
-        action="append",
-        metavar="NAME=COLUMN",
-        help="driver override, e.g. promo=Promo (repeatable)",
-    )
-    f.add_argument("--no-drivers", action="store_true", help="ignore driver columns")
-    f.add_argument(
-        "--aggregate",
-        metavar="LEVEL",
-        help="forecast at this level: 'total' or an id column (default: finest)",
-    )
-    f.add_argument("--freq", help="resample to a coarser frequency: W or MS")
-    f.add_argument("--sheet", help="Excel sheet name")
-    f.add_argument(
-        "--params", help='per-model parameters as JSON, e.g. \'{"mlp": {"epochs": 10}}\''
-    )
-    f.add_argument("--seed", type=int, default=0)
+    add_input_args(f, "forecast")
     f.add_argument("--no-cache", action="store_true", help="do not read or write the model store")
     f.add_argument("--out", "-o", required=True, help="output CSV")
 
@@ -89,57 +72,15 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _split(values: list[str] | None) -> list[str] | None:
-    if not values:
-        return None
-    return [v.strip() for item in values for v in item.split(",") if v.strip()]
-
-
-def _drivers(values: list[str] | None) -> dict[str, str] | None:
-    if not values:
-        return None
-    out = {}
-    for item in values:
-        if "=" not in item:
-            raise ShopcastError("bad_driver_arg", arg=item)
-        k, v = item.split("=", 1)
-        out[k.strip()] = v.strip()
-    return out
-
-
 def cmd_forecast(args: argparse.Namespace) -> int:
-    import json
-
-    from forecasting import io
     from forecasting.models import parse_model_list
     from forecasting.persistence import ModelStore
     from forecasting.pipeline import TrainConfig, forecast, run_summary
 
-    if not Path(args.input).exists():
-        raise ShopcastError("file_not_found", file=args.input)
+    history, freq, data = load_input(args)
     models = parse_model_list(args.models)
-    overrides = {
-        "date": args.date_col,
-        "target": args.target_col,
-        "ids": _split(args.id_col),
-        "drivers": {} if args.no_drivers else _drivers(args.driver),
-    }
-    data = io.load(args.input, **{k: v for k, v in overrides.items() if v is not None})
-    history = data.history(level=args.aggregate, freq=args.freq)
-    freq = args.freq or data.freq
-    if args.freq:
-        from forecasting.schema import infer_freq
-
-        freq = infer_freq(history.loc[history["unique_id"] == history["unique_id"].iloc[0], "ds"])
-    future = None
-    if args.future:
-        if not Path(args.future).exists():
-            raise ShopcastError("file_not_found", file=args.future)
-        future = io.read_future(args.future, data, level=args.aggregate)
-    try:
-        params = json.loads(args.params) if args.params else {}
-    except ValueError:
-        raise ShopcastError("bad_params_json", text=args.params[:60]) from None
+    future = read_plan(args.future, data, args.aggregate, history.attrs.get("freq"))
+    params = parse_params(args.params)
     config = TrainConfig(
         models=models,
         horizon=args.horizon,
@@ -149,12 +90,8 @@ def cmd_forecast(args: argparse.Namespace) -> int:
     )
     store = None if args.no_cache else ModelStore()
 
-    def progress(frac: float, label: str) -> None:
-        if sys.stderr.isatty():
-            print(f"\r[{frac:6.1%}] {label[:60]:<60}", end="", file=sys.stderr, flush=True)
-
     t0 = time.perf_counter()
-    result = forecast(history, freq, config, future=future, progress=progress, store=store)
+    result = forecast(history, freq, config, future=future, progress=progress_printer, store=store)
     if sys.stderr.isatty():
         print(file=sys.stderr)
     for name, err in result.errors.items():
@@ -227,7 +164,6 @@ def _add_scenario_parser(sub: argparse._SubParsersAction) -> None:
 
 def cmd_scenario(args: argparse.Namespace) -> int:
     """Fit (or load) models once, forecast the baseline and every scenario, write KPIs."""
-    import json
 
     import pandas as pd
 
@@ -250,10 +186,7 @@ def cmd_scenario(args: argparse.Namespace) -> int:
     hierarchy = sc.hierarchy_from_data(data)
     future = io.read_future(args.future, data) if args.future else None
     base = make_future_frame(history, args.horizon, freq, future)
-    try:
-        params = json.loads(args.params) if args.params else {}
-    except ValueError:
-        raise ShopcastError("bad_params_json", text=args.params[:60]) from None
+    params = parse_params(args.params)
     config = TrainConfig(
         models=models,
         horizon=args.horizon,

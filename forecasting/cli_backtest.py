@@ -13,11 +13,11 @@ as one translated line and exits with code 2.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
 
+from forecasting.cli_common import add_input_args, load_input, parse_params, progress_printer
 from forecasting.errors import ShopcastError
 from forecasting.i18n import t
 
@@ -42,31 +42,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         help="planned drivers (price, promo...) that replace the recorded "
         "ones on the backtest dates they cover",
     )
-    b.add_argument("--date-col", help="date column (default: detected)")
-    b.add_argument("--target-col", help="column to forecast (default: detected)")
-    b.add_argument(
-        "--id-col",
-        action="append",
-        help="series id column(s), coarse to fine; repeat or comma-separate",
-    )
-    b.add_argument(
-        "--driver",
-        action="append",
-        metavar="NAME=COLUMN",
-        help="driver override, e.g. promo=Promo (repeatable)",
-    )
-    b.add_argument("--no-drivers", action="store_true", help="ignore driver columns")
-    b.add_argument(
-        "--aggregate",
-        metavar="LEVEL",
-        help="backtest at this level: 'total' or an id column (default: finest)",
-    )
-    b.add_argument("--freq", help="resample to a coarser frequency: W or MS")
-    b.add_argument("--sheet", help="Excel sheet name")
-    b.add_argument(
-        "--params", help='per-model parameters as JSON, e.g. \'{"mlp": {"epochs": 10}}\''
-    )
-    b.add_argument("--seed", type=int, default=0)
+    add_input_args(b, "backtest")
     b.add_argument("--sort-by", default="wape", help="leaderboard metric (default wape)")
     b.add_argument(
         "--overall-only",
@@ -93,14 +69,10 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     from forecasting.schema import CUTOFF, ID
 
     lang = getattr(args, "lang", "zh")
-    history, freq, data = _history(args)
+    history, freq, data = load_input(args)
     models = parse_model_list(args.models)
     future = _plan(args, data, history)
-    params = _params(args.params)
-
-    def progress(frac: float, label: str) -> None:
-        if sys.stderr.isatty():
-            print(f"\r[{frac:6.1%}] {label[:60]:<60}", end="", file=sys.stderr, flush=True)
+    params = parse_params(args.params)
 
     t0 = time.perf_counter()
     result = backtest(
@@ -113,7 +85,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         levels=list(args.level),
         model_params=params,
         seed=args.seed,
-        progress=progress,
+        progress=progress_printer,
         future=future,
     )
     if sys.stderr.isatty():
@@ -151,48 +123,6 @@ def cmd_backtest(args: argparse.Namespace) -> int:
 
 
 # ------------------------------------------------------------------ helpers
-def _split(values: list[str] | None) -> list[str] | None:
-    if not values:
-        return None
-    return [v.strip() for item in values for v in item.split(",") if v.strip()]
-
-
-def _drivers(values: list[str] | None) -> dict[str, str] | None:
-    if not values:
-        return None
-    out = {}
-    for item in values:
-        if "=" not in item:
-            raise ShopcastError("bad_driver_arg", arg=item)
-        k, v = item.split("=", 1)
-        out[k.strip()] = v.strip()
-    return out
-
-
-def _history(args: argparse.Namespace):
-    """Load INPUT like the ``forecast`` command: mapping overrides, level, grain."""
-    from forecasting import io
-    from forecasting.schema import infer_freq
-
-    if not Path(args.input).exists():
-        raise ShopcastError("file_not_found", file=args.input)
-    overrides = {
-        "date": args.date_col,
-        "target": args.target_col,
-        "ids": _split(args.id_col),
-        "drivers": {} if args.no_drivers else _drivers(args.driver),
-    }
-    data = io.load(
-        args.input, sheet=args.sheet, **{k: v for k, v in overrides.items() if v is not None}
-    )
-    history = data.history(level=args.aggregate, freq=args.freq)
-    freq = history.attrs.get("freq") or data.freq
-    if args.freq:
-        first = history.loc[history["unique_id"] == history["unique_id"].iloc[0], "ds"]
-        freq = infer_freq(first)
-    return history, freq, data
-
-
 def _plan(args: argparse.Namespace, data, history):
     """The ``--future`` plan, or None; says so when it covers no backtest date."""
     if not args.future:
@@ -207,18 +137,6 @@ def _plan(args: argparse.Namespace, data, history):
         print(t("cli.bt_plan_unused", getattr(args, "lang", "zh")), file=sys.stderr)
         return None
     return plan
-
-
-def _params(text: str | None) -> dict:
-    if not text:
-        return {}
-    try:
-        params = json.loads(text)
-    except ValueError:
-        raise ShopcastError("bad_params_json", text=text[:60]) from None
-    if not isinstance(params, dict):
-        raise ShopcastError("bad_params_json", text=text[:60])
-    return params
 
 
 def _write(frame, path: str) -> None:
