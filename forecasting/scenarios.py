@@ -591,7 +591,7 @@ def scenarios_from_frame(frame: pd.DataFrame) -> list[Scenario]:
     """
     out = []
     for i, row in enumerate(frame.to_dict("records")):
-        vals = {k: (None if _blank(v) else v) for k, v in row.items() if k in _TABLE_COLUMNS}
+        vals = {k: (None if is_blank(v) else v) for k, v in row.items() if k in _TABLE_COLUMNS}
         if all(v is None for v in vals.values()):
             continue
         where = f"#{i + 1}"
@@ -613,7 +613,8 @@ def scenarios_from_frame(frame: pd.DataFrame) -> list[Scenario]:
     return out
 
 
-def _blank(v: Any) -> bool:
+def is_blank(v: Any) -> bool:
+    """True for None, empty/whitespace text and NaN (an empty editor cell)."""
     if v is None:
         return True
     if isinstance(v, str):

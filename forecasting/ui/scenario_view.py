@@ -746,7 +746,8 @@ def scenarios_from_editor(
     promo = {t(f"sc.promo.{k}", lang): {"on": True, "off": False, "plan": None}[k] for k in _PROMO}
     out: list[sc.Scenario] = []
     records = [
-        {k: (None if _blank(v) else v) for k, v in row.items()} for row in frame.to_dict("records")
+        {k: (None if sc.is_blank(v) else v) for k, v in row.items()}
+        for row in frame.to_dict("records")
     ]
     taken = {str(r["name"]).strip() for r in records if r.get("name") is not None}
     for i, vals in enumerate(records):
@@ -794,17 +795,6 @@ def scenarios_from_editor(
     if len(out) > MAX_SCENARIOS:
         raise ShopcastError("sc_too_many", n=len(out), max=MAX_SCENARIOS)
     return out
-
-
-def _blank(v: Any) -> bool:
-    if v is None:
-        return True
-    if isinstance(v, str):
-        return not v.strip()
-    try:
-        return bool(pd.isna(v))
-    except (TypeError, ValueError):
-        return False
 
 
 def _num(v: Any) -> float:
