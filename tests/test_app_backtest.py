@@ -97,6 +97,7 @@ def test_auto_choice_per_series(monkeypatch):
 
     toy_models.register(monkeypatch)
     monkeypatch.setattr(ens, "DEFAULT_MEMBERS", ("seasonal_naive", toy_models.TOY))
+    monkeypatch.setattr(ens, "DRIVER_MEMBERS", ())
     at = backtest_page(
         bt_models=["seasonal_naive", "auto", "ensemble"],
         bt_horizon=7,

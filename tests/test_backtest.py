@@ -218,3 +218,25 @@ def test_result_tables(monkeypatch):
     import pickle  # the dashboard keeps results pickled
 
     assert pickle.loads(pickle.dumps(res)).cv.equals(res.cv)
+
+
+def test_default_members_add_prophet_only_when_drivers_vary(monkeypatch):
+    import forecasting.models.ensemble as ens
+
+    p = make_panel(2, 60, seed=2)
+    plain = p[["unique_id", "ds", "y"]]
+    assert ens.default_members(plain) == list(ens.DEFAULT_MEMBERS)
+    flat = plain.assign(promo=0.0)  # a driver column that never changes carries nothing
+    assert ens.default_members(flat) == list(ens.DEFAULT_MEMBERS)
+    varying = plain.assign(promo=(p["ds"].dt.dayofweek == 4).astype(float))
+    assert ens.default_members(varying) == [*ens.DEFAULT_MEMBERS, "prophet"]
+
+    # the fitted ensemble reports the members it chose; explicit members win
+    toy_models.register(monkeypatch)
+    monkeypatch.setattr(ens, "DEFAULT_MEMBERS", ("seasonal_naive",))
+    monkeypatch.setattr(ens, "DRIVER_MEMBERS", ("toy_mean",))
+    fitted = ens.Ensemble().fit(varying, "D")
+    assert fitted.members == ["seasonal_naive", "toy_mean"]
+    assert set(fitted.models_) == {"seasonal_naive", "toy_mean"}
+    assert ens.Ensemble().fit(plain, "D").members == ["seasonal_naive"]
+    assert ens.Ensemble(members=["toy_mean"]).fit(varying, "D").members == ["toy_mean"]

@@ -20,6 +20,19 @@ from forecasting.models.base import Forecaster, Progress
 from forecasting.schema import CUTOFF, DS, ID, Y, hi_col, lo_col, season_length
 
 DEFAULT_MEMBERS = ("seasonal_naive", "ets", "lightgbm")
+# Added to the default members when the history has drivers (promotions, prices, opening
+# days...) that vary: a second driver-aware model of another family (additive
+# decomposition vs trees), whose errors differ from LightGBM's, so the blend gains.
+DRIVER_MEMBERS = ("prophet",)
+
+
+def default_members(df: pd.DataFrame) -> list[str]:
+    """The members used when none are given: ``DEFAULT_MEMBERS``, plus
+    ``DRIVER_MEMBERS`` when some driver column of ``df`` takes more than one value."""
+    from forecasting.schema import driver_columns
+
+    varying = any(df[c].nunique(dropna=True) > 1 for c in driver_columns(df))
+    return list(dict.fromkeys([*DEFAULT_MEMBERS, *(DRIVER_MEMBERS if varying else ())]))
 
 
 class Ensemble(Forecaster):
@@ -34,11 +47,16 @@ class Ensemble(Forecaster):
 
     @property
     def members(self) -> list[str]:
-        return list(self.params.get("members", DEFAULT_MEMBERS))
+        """The members asked for, or (fitted) the default members chosen for the data."""
+        if "members" in self.params:
+            return list(self.params["members"])
+        return list(getattr(self, "members_", DEFAULT_MEMBERS))
 
     def _fit(self, df: pd.DataFrame, progress: Progress | None) -> None:
         from forecasting.models import create
 
+        if "members" not in self.params:
+            self.members_ = default_members(df)
         self.models_: dict[str, Forecaster] = {}
         self.member_errors_: dict[str, str] = {}
         params = self.params.get("member_params", {})
