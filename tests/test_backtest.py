@@ -240,3 +240,34 @@ def test_default_members_add_prophet_only_when_drivers_vary(monkeypatch):
     assert set(fitted.models_) == {"seasonal_naive", "toy_mean"}
     assert ens.Ensemble().fit(plain, "D").members == ["seasonal_naive"]
     assert ens.Ensemble(members=["toy_mean"]).fit(varying, "D").members == ["toy_mean"]
+
+
+@pytest.mark.parametrize("name", ["ensemble", "auto"])
+def test_band_errors_come_from_weights_learned_on_other_windows(monkeypatch, name):
+    from forecasting.intervals import series_scale
+    from forecasting.models import create
+
+    toy_models.register(monkeypatch)
+    p = make_panel(1, 150, seed=3)[["unique_id", "ds", "y"]]
+    model = create(name, members=["seasonal_naive", "toy_mean"]).fit(p, "D")
+    uid, last = p["unique_id"].iloc[0], p["ds"].max()
+    rows = []
+    # window 1: seasonal_naive exact, toy_mean 10 off; window 2: the other way round
+    for w, (a, b) in enumerate([(0.0, 10.0), (10.0, 0.0)]):
+        cut = last - pd.Timedelta(days=6 * (2 - w))
+        for k in range(1, 4):
+            rows.append(
+                {
+                    "unique_id": uid,
+                    "ds": cut + pd.Timedelta(days=k),
+                    "cutoff": cut,
+                    "y": 100.0,
+                    "seasonal_naive": 100.0 + a,
+                    "toy_mean": 100.0 + b,
+                }
+            )
+    model.calibration_[("cv", 3)] = pd.DataFrame(rows)
+    errors = model.selection(3)["errors"] * series_scale(p, 7).iloc[0]
+    # in-sample weights would be equal (same MAE) and show errors of 5; each window
+    # combined with the other window's weights (its best member) is 10 off
+    np.testing.assert_allclose(np.abs(errors), 10.0)

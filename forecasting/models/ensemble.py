@@ -86,7 +86,7 @@ class Ensemble(Forecaster):
         err[ID] = cv[ID].to_numpy()
         mae = err.groupby(ID, observed=True)[names].mean()
         weights = self._weights(mae, names)
-        comb = self._combine(cv, weights, names)
+        comb = self._cross_fitted(cv, err, names, weights)
         scale = series_scale(self.train_, season_length(self.freq))
         cv = cv.assign(_f=comb, _step=cv.groupby([ID, CUTOFF], observed=True).cumcount())
         cv["_e"] = (cv[Y] - cv["_f"]) / cv[ID].map(scale)
@@ -98,6 +98,30 @@ class Ensemble(Forecaster):
         sel = {"weights": weights, "mae": mae, "errors": errors}
         self.calibration_[key] = sel
         return sel
+
+    def _cross_fitted(
+        self, cv: pd.DataFrame, err: pd.DataFrame, names: list[str], weights: pd.DataFrame
+    ) -> np.ndarray:
+        """The combination's backtest forecasts, each window combined with weights learned
+        on the *other* windows.
+
+        Weights (or the choice, for ``auto``) fitted on the same errors they are judged by
+        make those errors look smaller than the next forecast's: the bands calibrated on
+        them came out too narrow (Rossmann: 74% of actuals inside the 80% band). Combining
+        each window out of sample gives the errors of the whole procedure. With a single
+        window there is nothing to cross-fit and the in-sample weights are used.
+        """
+        cuts = cv[CUTOFF].to_numpy()
+        uniq = pd.unique(cuts)
+        if len(uniq) < 2:
+            return self._combine(cv, weights, names)
+        comb = np.full(len(cv), np.nan)
+        for c in uniq:
+            here = cuts == c
+            rest = err[~here]
+            w = self._weights(rest.groupby(ID, observed=True)[names].mean(), names)
+            comb[here] = self._combine(cv[here], w, names)
+        return comb
 
     def member_backtest(self, h: int) -> pd.DataFrame:
         """Rolling-origin backtest of the members at horizon ``h`` (kept per ``h``)."""
