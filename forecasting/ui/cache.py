@@ -32,7 +32,8 @@ if TYPE_CHECKING:
     from forecasting.persistence import ModelStore
     from forecasting.pipeline import ModelRun, TrainConfig
 
-_PREDICT_LOCK = threading.Lock()
+# Held while predicting with a shared cached model: predict memoises its calibration on it.
+PREDICT_LOCK = threading.Lock()
 _KEY_LOCKS: dict[str, threading.Lock] = {}
 _KEY_LOCKS_GUARD = threading.Lock()
 
@@ -262,7 +263,7 @@ def _predicted(
 ) -> pd.DataFrame:
     from forecasting import pipeline
 
-    with _PREDICT_LOCK:  # predict memoises calibration on the shared model
+    with PREDICT_LOCK:  # predict memoises calibration on the shared model
         forecast = pipeline.predict_model(
             _model, _config, _future, model_store(), pipeline.store_key(data_key, name, _config)
         )

@@ -1170,7 +1170,7 @@ def _forecast(
     """One scenario's forecast (predict-only; the baseline when ``effect`` is "")."""
     model = _setup.model
     # The shared model memoises band calibration per horizon: serialise with the other pages.
-    with cache._PREDICT_LOCK:
+    with cache.PREDICT_LOCK:
         before = set(getattr(model, "calibration_", {}) or {})
         fc = sc.predict_scenario(
             model, _base, _scenario, h, list(levels), _setup.hierarchy, _baseline
@@ -1440,7 +1440,7 @@ def _response(
     base = _base_plan(
         data_key, name, model_key, plan_key, h, _model=_setup.model, _plan=_setup.plan
     )
-    with cache._PREDICT_LOCK:
+    with cache.PREDICT_LOCK:
         return sc.estimate_response(
             _setup.model, base, sc.DISCOUNT, RESPONSE_VALUES, window=(start, end), series=list(ids)
         )
