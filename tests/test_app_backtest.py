@@ -120,3 +120,25 @@ def test_auto_choice_per_series(monkeypatch):
     at.radio(key="_w_bt_choice").set_value("ensemble").run()
     assert not at.exception
     assert at.dataframe[-1].value["Why"].str.contains("weights").all()
+
+
+def test_why_text_names_the_driver_aware_members_for_a_flat_backtest():
+    import pandas as pd
+
+    from forecasting.ui.backtest_view import why_text
+
+    row = pd.Series(
+        {
+            "chosen": "lightgbm",
+            "flat": True,
+            "weight_seasonal_naive": 0.0,
+            "weight_lightgbm": 1.0,
+            "mae_seasonal_naive": 0.0,
+            "mae_lightgbm": 3.0,
+        }
+    )
+    text = why_text(row, ["seasonal_naive", "lightgbm"], "auto", "en")
+    assert "cannot tell the models apart" in text and "LightGBM" in text
+    assert "Seasonal naive" not in text
+    normal = why_text(row.drop("flat"), ["seasonal_naive", "lightgbm"], "auto", "en")
+    assert "lowest backtest MAE" in normal

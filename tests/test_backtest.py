@@ -261,9 +261,9 @@ def test_band_errors_come_from_weights_learned_on_other_windows(monkeypatch, nam
                     "unique_id": uid,
                     "ds": cut + pd.Timedelta(days=k),
                     "cutoff": cut,
-                    "y": 100.0,
-                    "seasonal_naive": 100.0 + a,
-                    "toy_mean": 100.0 + b,
+                    "y": 100.0 + k,
+                    "seasonal_naive": 100.0 + k + a,
+                    "toy_mean": 100.0 + k + b,
                 }
             )
     model.calibration_[("cv", 3)] = pd.DataFrame(rows)
@@ -271,3 +271,32 @@ def test_band_errors_come_from_weights_learned_on_other_windows(monkeypatch, nam
     # in-sample weights would be equal (same MAE) and show errors of 5; each window
     # combined with the other window's weights (its best member) is 10 off
     np.testing.assert_allclose(np.abs(errors), 10.0)
+
+
+@pytest.mark.parametrize("name", ["ensemble", "auto"])
+def test_a_flat_inner_backtest_hands_the_series_to_the_driver_aware_members(monkeypatch, name):
+    """A store closed through the inner backtest: every member "predicted" its zeros
+    perfectly, which says nothing about the reopening in the plan."""
+    from forecasting.models import create
+
+    toy_models.register(monkeypatch)
+    p = make_panel(1, 150, seed=3)
+    model = create(name, members=["seasonal_naive", "lightgbm"]).fit(p, "D")
+    uid, last = p["unique_id"].iloc[0], p["ds"].max()
+    rows = [
+        {
+            "unique_id": uid,
+            "ds": last - pd.Timedelta(days=d),
+            "cutoff": last - pd.Timedelta(days=7),
+            "y": 0.0,
+            "seasonal_naive": 0.0,
+            "lightgbm": 3.0,
+        }
+        for d in range(6, -1, -1)
+    ]
+    model.calibration_[("cv", 7)] = pd.DataFrame(rows)
+    sel = model.selection(7)
+    assert sel["flat"] == {uid}
+    # seasonal naive "won" the backtest with MAE 0, but only LightGBM reads the plan
+    assert sel["weights"].loc[uid].to_dict() == {"seasonal_naive": 0.0, "lightgbm": 1.0}
+    assert model.explain(7)["flat"].tolist() == [True]

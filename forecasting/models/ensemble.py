@@ -85,8 +85,9 @@ class Ensemble(Forecaster):
         err = cv[names].sub(cv[Y], axis=0).abs()
         err[ID] = cv[ID].to_numpy()
         mae = err.groupby(ID, observed=True)[names].mean()
-        weights = self._weights(mae, names)
-        comb = self._cross_fitted(cv, err, names, weights)
+        flat = self._flat_series(cv)
+        weights = self._weights(mae, names, flat)
+        comb = self._cross_fitted(cv, err, names, weights, flat)
         scale = series_scale(self.train_, season_length(self.freq))
         cv = cv.assign(_f=comb, _step=cv.groupby([ID, CUTOFF], observed=True).cumcount())
         cv["_e"] = (cv[Y] - cv["_f"]) / cv[ID].map(scale)
@@ -95,12 +96,17 @@ class Ensemble(Forecaster):
             .reindex(columns=range(h))
             .to_numpy()
         )
-        sel = {"weights": weights, "mae": mae, "errors": errors}
+        sel = {"weights": weights, "mae": mae, "errors": errors, "flat": flat}
         self.calibration_[key] = sel
         return sel
 
     def _cross_fitted(
-        self, cv: pd.DataFrame, err: pd.DataFrame, names: list[str], weights: pd.DataFrame
+        self,
+        cv: pd.DataFrame,
+        err: pd.DataFrame,
+        names: list[str],
+        weights: pd.DataFrame,
+        flat: set = frozenset(),
     ) -> np.ndarray:
         """The combination's backtest forecasts, each window combined with weights learned
         on the *other* windows.
@@ -119,7 +125,7 @@ class Ensemble(Forecaster):
         for c in uniq:
             here = cuts == c
             rest = err[~here]
-            w = self._weights(rest.groupby(ID, observed=True)[names].mean(), names)
+            w = self._weights(rest.groupby(ID, observed=True)[names].mean(), names, flat)
             comb[here] = self._combine(cv[here], w, names)
         return comb
 
@@ -158,12 +164,36 @@ class Ensemble(Forecaster):
         other.calibration_ = {k: v for k, v in self.calibration_.items() if k[0] == "cv"}
         return other
 
-    def _weights(self, mae: pd.DataFrame, names: list[str]) -> pd.DataFrame:
-        """Per-series member weights (rows: series, columns: members)."""
+    @staticmethod
+    def _flat_series(cv: pd.DataFrame) -> set:
+        """Series whose actuals never changed in the inner backtest (e.g. a store closed
+        through all of it): every member that repeats that value scores a perfect zero,
+        so the scores say nothing about a future that may differ (the store reopens)."""
+        if not len(cv):
+            return set()
+        spread = cv.groupby(ID, observed=True)[Y].agg(lambda v: np.nanmax(v) - np.nanmin(v))
+        return set(spread[spread == 0].index)
+
+    def _weights(
+        self, mae: pd.DataFrame, names: list[str], flat: set = frozenset()
+    ) -> pd.DataFrame:
+        """Per-series member weights (rows: series, columns: members).
+
+        A series with a flat inner backtest (``_flat_series``) is not judged by it: its
+        weight goes to the members that read the driver plan (opening days,
+        promotions), equally, or to every member when none does.
+        """
         series = self.train_[ID].unique()
         mae = mae.reindex(series)
         w = pd.DataFrame(0.0, index=series, columns=names)
+        informed = [n for n in names if self.models_[n].uses_drivers and self.models_[n].drivers_]
         for uid, row in mae.iterrows():
+            if uid in flat:
+                pick = informed or names
+                if self.select:
+                    pick = [min(pick, key=lambda n: np.nan_to_num(row.get(n), nan=np.inf))]
+                w.loc[uid, pick] = 1.0 / len(pick)
+                continue
             ok = row.dropna()
             if ok.empty:  # no backtest for this series: equal weights
                 w.loc[uid, names] = 1.0 / len(names)
@@ -196,6 +226,7 @@ class Ensemble(Forecaster):
         w = sel["weights"].add_prefix("weight_")
         out = w.join(mae, how="left")
         out["chosen"] = sel["weights"].idxmax(axis=1)
+        out["flat"] = out.index.isin(list(sel.get("flat", ())))
         return out.rename_axis(ID).reset_index()
 
     # ------------------------------------------------------------ predict

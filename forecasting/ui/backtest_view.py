@@ -607,6 +607,9 @@ def _num(v: Any) -> float:
 
 def why_text(row: pd.Series, members: list[str], model: str, lang: str) -> str:
     """One sentence: the member MAE that decided the choice (auto) or the weights (ensemble)."""
+    if bool(row.get("flat", False)):
+        used = [m for m in members if _num(row.get(f"weight_{m}")) > 0]
+        return t("bt.why.flat", lang, models=", ".join(model_label(m, lang) for m in used))
     maes = {m: _num(row.get(f"mae_{m}")) for m in members}
     maes = {m: v for m, v in maes.items() if np.isfinite(v)}
     if not maes:
