@@ -153,8 +153,28 @@ def shot(page, name: str) -> Path:
 
 
 def set_models(page, names: list[str], lang: str = "zh") -> None:
-    """Replace the Train page's model choice with ``names``."""
+    """Replace the Train page's model choice with ``names``.
+
+    On a busy machine a rerun that started before a chip was removed can redraw it;
+    the choice is checked at the end and the whole edit repeated when it did not stick.
+    """
     box = page.locator(".st-key-_w_train_models")
+    labels = [t(f"model.{name}.name", lang) for name in names]
+    shown: list = []
+    for _ in range(3):
+        _edit_models(page, box, labels)
+        wait_idle(page)
+        page.wait_for_timeout(500)
+        shown = [
+            box.locator("[data-tag] span[title]").nth(i).get_attribute("title")
+            for i in range(box.locator("[data-tag] span[title]").count())
+        ]
+        if sorted(shown) == sorted(labels):
+            return
+    raise AssertionError(f"model choice did not stick: {shown} != {labels}")
+
+
+def _edit_models(page, box, labels: list[str]) -> None:
     box.get_by_role("combobox").wait_for()  # the widget itself, not its loading placeholder
     page.wait_for_timeout(300)
     chips = box.locator("[data-tag]")
@@ -167,8 +187,7 @@ def set_models(page, names: list[str], lang: str = "zh") -> None:
             arg=[".st-key-_w_train_models [data-tag]", before],
             timeout=30_000,
         )
-    for name in names:
-        label = t(f"model.{name}.name", lang)
+    for label in labels:
         combo = box.get_by_role("combobox")
         combo.click()
         combo.fill(label)
