@@ -17,7 +17,7 @@ import pandas as pd
 from forecasting.errors import ShopcastError
 from forecasting.intervals import series_scale, step_quantiles
 from forecasting.models.base import Forecaster, Progress
-from forecasting.schema import CUTOFF, DS, ID, Y, hi_col, lo_col, season_length
+from forecasting.schema import CUTOFF, DS, ID, Y, driver_columns, hi_col, lo_col, season_length
 
 DEFAULT_MEMBERS = ("seasonal_naive", "ets", "lightgbm")
 # Added to the default members when the history has drivers (promotions, prices, opening
@@ -29,8 +29,6 @@ DRIVER_MEMBERS = ("prophet",)
 def default_members(df: pd.DataFrame) -> list[str]:
     """The members used when none are given: ``DEFAULT_MEMBERS``, plus
     ``DRIVER_MEMBERS`` when some driver column of ``df`` takes more than one value."""
-    from forecasting.schema import driver_columns
-
     varying = any(df[c].nunique(dropna=True) > 1 for c in driver_columns(df))
     return list(dict.fromkeys([*DEFAULT_MEMBERS, *(DRIVER_MEMBERS if varying else ())]))
 
@@ -171,7 +169,8 @@ class Ensemble(Forecaster):
         so the scores say nothing about a future that may differ (the store reopens)."""
         if not len(cv):
             return set()
-        spread = cv.groupby(ID, observed=True)[Y].agg(lambda v: np.nanmax(v) - np.nanmin(v))
+        y = cv.groupby(ID, observed=True)[Y]
+        spread = y.max() - y.min()
         return set(spread[spread == 0].index)
 
     def _weights(

@@ -160,15 +160,12 @@ def set_models(page, names: list[str], lang: str = "zh") -> None:
     """
     box = page.locator(".st-key-_w_train_models")
     labels = [t(f"model.{name}.name", lang) for name in names]
-    shown: list = []
+    shown: list[str] = []
     for _ in range(3):
         _edit_models(page, box, labels)
         wait_idle(page)
         page.wait_for_timeout(500)
-        shown = [
-            box.locator("[data-tag] span[title]").nth(i).get_attribute("title")
-            for i in range(box.locator("[data-tag] span[title]").count())
-        ]
+        shown = box.locator("[data-tag] span[title]").evaluate_all("els => els.map(e => e.title)")
         if sorted(shown) == sorted(labels):
             return
     raise AssertionError(f"model choice did not stick: {shown} != {labels}")
