@@ -48,7 +48,7 @@ sys.path.insert(0, str(ROOT))
 DATA = ROOT.parent / "shared" / "data"
 
 from benchmarks._table import markdown  # noqa: E402
-from forecasting.backtest import cutoffs  # noqa: E402
+from forecasting.evaluation.backtest import cutoffs  # noqa: E402
 from forecasting.schema import DS, ID, Y, future_dates, hi_col, lo_col  # noqa: E402
 
 PEERS = ("seasonal_naive", "AutoETS", "Prophet")

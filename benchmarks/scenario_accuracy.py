@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/scenario_accuracy.py [--models lightgbm,prophet,mlp]
         [--rossmann-models lightgbm] [--no-rossmann] [--no-speed]
 
-1. Sample shop (``forecasting.datasets``, true effects known): the learned uplift of
+1. Sample shop (``forecasting.data.sample``, true effects known): the learned uplift of
    "20% off + promotion flag" (and 10%, 30%) vs no promotion, on non-festival days
    after the Double-11 dip, for windows of 1, 5 and 14 days. Truth:
    ``exp(2 x discount) x 1.1 - 1``. Also the change in the 7 days after the window
@@ -55,9 +55,9 @@ def fit(name: str, history: pd.DataFrame):
 
 
 def sample_rows(models: list[str]) -> list[dict]:
-    from forecasting import io
-    from forecasting import scenarios as sc
-    from forecasting.datasets import TRUE_EFFECTS, sample_path
+    from forecasting.data import io
+    from forecasting.data.sample import TRUE_EFFECTS, sample_path
+    from forecasting.planning import scenarios as sc
 
     history = io.load(sample_path("csv")).history()
     beta, flag = TRUE_EFFECTS["discount_beta"], TRUE_EFFECTS["promo_flag_multiplier"]
@@ -88,7 +88,7 @@ def sample_rows(models: list[str]) -> list[dict]:
 
 def _post_window(model, base, win) -> float:
     """Change in units over the 7 days after a 20%-off window (truth: 0)."""
-    from forecasting import scenarios as sc
+    from forecasting.planning import scenarios as sc
 
     s = sc.Scenario("s", win[0], win[1], discount=0.2, promo=True)
     fc = sc.run_scenarios(model, base, [s], 42, levels=[])
@@ -119,7 +119,7 @@ def historical_promo_ratio(history: pd.DataFrame) -> float:
 
 
 def rossmann_rows(models: list[str]) -> list[dict]:
-    from forecasting import io
+    from forecasting.data import io
 
     history = io.load(ROSSMANN).history()
     hist_ratio = historical_promo_ratio(history)
@@ -147,9 +147,9 @@ def rossmann_rows(models: list[str]) -> list[dict]:
 
 
 def speed_rows(threads: int | None = None) -> list[dict]:
-    from forecasting import io
-    from forecasting import scenarios as sc
-    from forecasting.datasets import sample_path
+    from forecasting.data import io
+    from forecasting.data.sample import sample_path
+    from forecasting.planning import scenarios as sc
 
     data = io.load(sample_path("csv"))
     history = data.history()

@@ -43,7 +43,7 @@ def bench(history, freq: str, name: str, horizon: int, params: dict) -> tuple[fl
 
 
 def backtest_time(history, freq: str, models: list[str], horizon: int, windows: int) -> float:
-    from forecasting.backtest import cross_validation
+    from forecasting.evaluation.backtest import cross_validation
 
     t0 = time.perf_counter()
     cross_validation(history, freq, models, horizon, n_windows=windows)
@@ -51,8 +51,8 @@ def backtest_time(history, freq: str, models: list[str], horizon: int, windows: 
 
 
 def main() -> None:
-    from forecasting import io
-    from forecasting.datasets import sample_path
+    from forecasting.data import io
+    from forecasting.data.sample import sample_path
     from forecasting.models import available
 
     ap = argparse.ArgumentParser()

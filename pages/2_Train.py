@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from forecasting import charts
+from forecasting.charts import forecast as charts
 from forecasting.i18n import t
 from forecasting.ui import PAGES, actions, bootstrap, guard, widgets
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from forecasting import eval_charts
+from forecasting.charts import evaluation as eval_charts
 from forecasting.i18n import t
-from forecasting.ui import PAGES, actions, backtest_view, bootstrap, guard, widgets
+from forecasting.ui import PAGES, actions, bootstrap, guard, widgets
+from forecasting.ui.views import backtest as backtest_view
 
 lang = bootstrap("backtest")
 backtest_view.init_state()

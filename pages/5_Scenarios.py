@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from forecasting import scenario_charts
+from forecasting.charts import scenarios as scenario_charts
 from forecasting.i18n import t
-from forecasting.ui import bootstrap, guard, scenario_view
+from forecasting.ui import bootstrap, guard
+from forecasting.ui.views import scenarios as scenario_view
 
 lang = bootstrap("scenarios")
 scenario_view.init_state()

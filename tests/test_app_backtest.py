@@ -28,7 +28,7 @@ def backtest_page(**state) -> AppTest:
 
 @pytest.fixture(autouse=True)
 def _fresh_memo():
-    from forecasting.ui import backtest_view
+    from forecasting.ui.views import backtest as backtest_view
 
     backtest_view._memo.clear()
     yield
@@ -51,7 +51,7 @@ def test_without_data_the_page_explains_what_to_do():
 
 
 def test_small_backtest_language_switch_and_error_keeps_results(monkeypatch):
-    import forecasting.backtest as bt
+    import forecasting.evaluation.backtest as bt
 
     calls = []
     real = bt.backtest
@@ -125,7 +125,7 @@ def test_auto_choice_per_series(monkeypatch):
 def test_why_text_names_the_driver_aware_members_for_a_flat_backtest():
     import pandas as pd
 
-    from forecasting.ui.backtest_view import why_text
+    from forecasting.ui.views.backtest import why_text
 
     row = pd.Series(
         {

@@ -76,11 +76,8 @@ def test_every_ui_string_is_translated_in_both_languages():
 
     root = Path(__file__).resolve().parents[1]
     files = [root / "app.py", *sorted((root / "pages").glob("[123]_*.py"))]
-    files += [
-        root / "forecasting" / "ui" / n
-        for n in ("actions.py", "bootstrap.py", "widgets.py", "exports.py")
-    ]
-    files += [root / "forecasting" / "charts.py"]
+    files += sorted((root / "forecasting" / "ui").rglob("*.py"))
+    files += sorted((root / "forecasting" / "charts").rglob("*.py"))
     keys = set()
     for f in files:
         keys |= set(re.findall(r"""\bt\(\s*["']([a-z0-9_.]+)["']""", f.read_text("utf-8")))

@@ -23,9 +23,9 @@ from test_app_support import (  # noqa: F401 - autouse fixtures
     texts,
 )
 
-from forecasting import scenarios as sc
 from forecasting.errors import ShopcastError
 from forecasting.i18n import t
+from forecasting.planning import scenarios as sc
 
 
 # ------------------------------------------------------------------ helpers
@@ -206,7 +206,7 @@ def test_a_failing_prediction_keeps_the_last_results_on_screen(monkeypatch):
 
 
 def test_category_level_kpis_targets_and_stock_plan():
-    from forecasting.ui import scenario_view
+    from forecasting.ui.views import scenarios as scenario_view
 
     at = _sample_on_scenarios("品类")
     at.button(key="sc_train").click().run()
@@ -289,7 +289,7 @@ def _two() -> list[sc.Scenario]:
 
 
 def test_table_round_trip_keeps_every_field():
-    from forecasting.ui.scenario_view import editor_frame, scenarios_from_editor
+    from forecasting.ui.views.scenarios import editor_frame, scenarios_from_editor
 
     frame = editor_frame(_two(), OPTIONS, "zh")
     assert list(frame["discount"]) == [20.0, 10.0] and list(frame["target"]) == [
@@ -301,7 +301,7 @@ def test_table_round_trip_keeps_every_field():
 
 
 def test_table_edits_added_and_deleted_rows():
-    from forecasting.ui.scenario_view import apply_delta, editor_frame, scenarios_from_editor
+    from forecasting.ui.views.scenarios import apply_delta, editor_frame, scenarios_from_editor
 
     base = editor_frame(_two(), OPTIONS, "zh")
     delta = {
@@ -326,7 +326,7 @@ def test_table_edits_added_and_deleted_rows():
 
 
 def test_a_discount_typed_into_the_table_renames_like_the_slider():
-    from forecasting.ui.scenario_view import follow_discounts
+    from forecasting.ui.views.scenarios import follow_discounts
 
     old = _two()
     new = [dataclasses.replace(old[0], discount=0.35), dataclasses.replace(old[1], name="护肤")]
@@ -335,7 +335,7 @@ def test_a_discount_typed_into_the_table_renames_like_the_slider():
 
 
 def test_table_errors_name_the_row():
-    from forecasting.ui.scenario_view import apply_delta, editor_frame, scenarios_from_editor
+    from forecasting.ui.views.scenarios import apply_delta, editor_frame, scenarios_from_editor
 
     base = editor_frame(_two(), OPTIONS, "en")
     with pytest.raises(ShopcastError) as e:
@@ -355,7 +355,7 @@ def test_table_errors_name_the_row():
 
 
 def test_renaming_follows_the_discount_and_stays_unique():
-    from forecasting.ui.scenario_view import renamed, update
+    from forecasting.ui.views.scenarios import renamed, update
 
     two = _two()
     assert renamed(two[0], 0.35) == "618 · 6.5折"
@@ -378,7 +378,7 @@ def dataclass_copy(s: sc.Scenario, name: str) -> sc.Scenario:
 
 
 def test_horizon_covers_the_windows_in_whole_months():
-    from forecasting.ui.scenario_view import Setup, horizon
+    from forecasting.ui.views.scenarios import Setup, horizon
 
     class Cfg:
         horizon = 28

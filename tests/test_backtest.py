@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from forecasting.backtest import cross_validation, cutoffs
+from forecasting.evaluation.backtest import cross_validation, cutoffs
 from tests.conftest import make_panel
 
 
@@ -36,7 +36,8 @@ def test_backtest_never_sees_the_future(monkeypatch):
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from forecasting.backtest import (  # noqa: E402
+from forecasting.errors import ShopcastError  # noqa: E402
+from forecasting.evaluation.backtest import (  # noqa: E402
     BacktestFailed,
     _apply_plan,
     auto_choices,
@@ -44,7 +45,6 @@ from forecasting.backtest import (  # noqa: E402
     check_windows,
     max_windows,
 )
-from forecasting.errors import ShopcastError  # noqa: E402
 from tests import toy_models  # noqa: E402
 
 
@@ -244,8 +244,8 @@ def test_default_members_add_prophet_only_when_drivers_vary(monkeypatch):
 
 @pytest.mark.parametrize("name", ["ensemble", "auto"])
 def test_band_errors_come_from_weights_learned_on_other_windows(monkeypatch, name):
-    from forecasting.intervals import series_scale
     from forecasting.models import create
+    from forecasting.models.conformal import series_scale
 
     toy_models.register(monkeypatch)
     p = make_panel(1, 150, seed=3)[["unique_id", "ds", "y"]]

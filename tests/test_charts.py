@@ -9,7 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from forecasting import charts
+from forecasting.charts import forecast as charts
 from forecasting.i18n import t
 from forecasting.schema import hi_col, lo_col
 from forecasting.ui import exports

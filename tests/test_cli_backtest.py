@@ -7,7 +7,7 @@ import argparse
 import pandas as pd
 import pytest
 
-from forecasting.cli_backtest import add_parser, cmd_backtest
+from forecasting.cli.backtest import add_parser, cmd_backtest
 from forecasting.errors import ShopcastError
 from tests.conftest import make_panel
 
@@ -159,7 +159,7 @@ def test_missing_file(tmp_path):
 
 
 def test_through_main_once_wired(shop_csv, tmp_path, capsys):
-    from forecasting import cli
+    from forecasting.cli import main as cli
 
     sub = [a for a in cli.build_parser()._actions if isinstance(a, argparse._SubParsersAction)]
     if not sub or "backtest" not in sub[0].choices:

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecasting import calendar as cal
-from forecasting import datasets as ds
+from forecasting.data import festivals as cal
+from forecasting.data import sample as ds
 from forecasting.errors import ShopcastError
 
 E = ds.TRUE_EFFECTS

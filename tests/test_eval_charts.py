@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecasting import eval_charts as E
-from forecasting.metrics import evaluate, festival_evaluate, horizon_errors, leaderboard
+from forecasting.charts import evaluation as E
+from forecasting.evaluation.metrics import evaluate, festival_evaluate, horizon_errors, leaderboard
 from forecasting.schema import hi_col, lo_col
 
 

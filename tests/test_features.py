@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecasting.features import (
+from forecasting.models.features import (
     FeatureMaker,
     calendar_features,
     festival_columns,
@@ -197,7 +197,7 @@ def test_training_cells_need_context_and_skip_gaps():
 
 def test_importing_models_loads_no_heavy_library():
     code = (
-        "import sys, forecasting.features, forecasting.models.gbm, forecasting.models.neural\n"
+        "import sys, forecasting.models.features, forecasting.models.gbm, forecasting.models.neural\n"
         "bad = [m for m in ('lightgbm', 'tensorflow', 'keras', 'streamlit') if m in sys.modules]\n"
         "assert not bad, bad\n"
     )
@@ -205,7 +205,7 @@ def test_importing_models_loads_no_heavy_library():
 
 
 def test_baseline_replaces_promotion_days_with_the_last_regular_value():
-    from forecasting.features import baseline
+    from forecasting.models.features import baseline
 
     y = np.array([[1.0, 2.0, 9.0, 9.0, 3.0, np.nan], [8.0, 4.0, 5.0, 6.0, 7.0, 7.5]])
     promo = np.array([[0, 0, 1, 1, 0, 1], [1, 0, 1, 0, 0, 0]], dtype=bool)

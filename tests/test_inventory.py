@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecasting import inventory as inv
 from forecasting.errors import ShopcastError
+from forecasting.planning import inventory as inv
 from forecasting.schema import DS, ID, SCENARIO, hi_col, lo_col
 
 N = NormalDist()

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecasting import io
+from forecasting.data import io
 from forecasting.errors import ShopcastError
 from forecasting.schema import infer_freq, validate_history
 

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecasting import metrics as M
+from forecasting.evaluation import metrics as M
 
 
 def test_point_metrics_known_values():

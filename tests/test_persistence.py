@@ -5,9 +5,9 @@ import pickle
 
 import pytest
 
+from forecasting.engine.store import ModelStore, load_model, save_model
 from forecasting.errors import ShopcastError
 from forecasting.models import create
-from forecasting.persistence import ModelStore, load_model, save_model
 
 
 @pytest.fixture()
@@ -50,7 +50,7 @@ def test_refuses_other_installation_key(tmp_path, fitted, monkeypatch):
 
 def test_refuses_other_library_versions(tmp_path, fitted, monkeypatch):
     folder = save_model(fitted, tmp_path / "m")
-    import forecasting.persistence as p
+    import forecasting.engine.store as p
 
     real = p.library_versions()
     monkeypatch.setattr(p, "library_versions", lambda: {**real, "pandas": "0.0.1"})

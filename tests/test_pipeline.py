@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from forecasting.persistence import ModelStore
-from forecasting.pipeline import TrainConfig, data_key, forecast, run_summary
+from forecasting.engine.forecast import TrainConfig, data_key, forecast, run_summary
+from forecasting.engine.store import ModelStore
 from forecasting.schema import DS, ID
 from tests.conftest import make_panel
 
@@ -54,7 +54,7 @@ def test_model_failure_is_reported_not_raised(panel):
 
 def test_calibration_is_stored_with_the_model(tmp_path):
     """Conformal refits happen once: a second process loads them from disk."""
-    from forecasting.pipeline import fit_model, predict_model, store_key
+    from forecasting.engine.forecast import fit_model, predict_model, store_key
 
     p = make_panel(n_series=2, days=200)
     store = ModelStore(tmp_path)

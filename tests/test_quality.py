@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecasting import io, quality
+from forecasting.data import io, quality
 from forecasting.i18n import catalog
 
 LOCALES = Path(__file__).resolve().parents[1] / "forecasting" / "locales"
@@ -167,15 +167,15 @@ def _keys_in_source(path: Path, pattern: str) -> set[str]:
 
 def test_every_key_is_translated_in_both_languages():
     root = Path(__file__).resolve().parents[1] / "forecasting"
-    errors = _keys_in_source(root / "io.py", r'ShopcastError\(\s*"(\w+)"')
-    found = _keys_in_source(root / "quality.py", r'Finding\(\s*"(\w+)"')
+    data_files = sorted((root / "data").rglob("*.py"))
+    errors = set().union(*(_keys_in_source(f, r'ShopcastError\(\s*"(\w+)"') for f in data_files))
+    found = set().union(*(_keys_in_source(f, r'Finding\(\s*"(\w+)"') for f in data_files))
     found |= {f"discount_rule_{r}" for r in ("paid", "percent", "off")}
     assert len(errors) > 20 and len(found) > 15
     for lang in ("zh", "en"):
-        own = json.loads((LOCALES / f"io.{lang}.json").read_text(encoding="utf-8"))
         cat = catalog(lang)
         for k in errors:
-            assert f"error.{k}" in own, (lang, k)
+            assert f"error.{k}" in cat, (lang, k)
         for k in found:
             assert f"quality.{k}" in cat, (lang, k)
     zh = json.loads((LOCALES / "io.zh.json").read_text(encoding="utf-8"))

@@ -12,10 +12,10 @@ import math
 import pandas as pd
 import pytest
 
-from forecasting import io
-from forecasting import scenarios as sc
-from forecasting.datasets import TRUE_EFFECTS, sample_path
+from forecasting.data import io
+from forecasting.data.sample import TRUE_EFFECTS, sample_path
 from forecasting.models import create
+from forecasting.planning import scenarios as sc
 from tests.conftest import shared_file
 
 # Non-festival days (the Double-11 dip ends on 22 Nov), a campaign as long as the shop's

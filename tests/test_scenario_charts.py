@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecasting import scenario_charts as ch
-from forecasting import scenarios as sc
+from forecasting.charts import scenarios as ch
 from forecasting.i18n import t
+from forecasting.planning import scenarios as sc
 from forecasting.schema import DS, ID, SCENARIO, hi_col, lo_col
 
 A = "lightgbm"
@@ -210,11 +210,9 @@ def test_every_scenario_page_string_exists_in_both_languages():
     from forecasting.i18n import catalog
 
     root = Path(__file__).resolve().parents[1]
-    files = [
-        root / "pages" / "5_Scenarios.py",
-        root / "forecasting" / "ui" / "scenario_view.py",
-        root / "forecasting" / "scenario_charts.py",
-    ]
+    files = [root / "pages" / "5_Scenarios.py", root / "forecasting" / "charts" / "scenarios.py"]
+    files += sorted((root / "forecasting" / "ui" / "views").rglob("scenario*.py"))
+    files += sorted((root / "forecasting" / "ui" / "views").rglob("scenarios/*.py"))
     keys = {f"sc.promo.{k}" for k in ("on", "off", "plan")}
     for f in files:
         keys |= set(re.findall(r"""\bt\(\s*["']([a-z0-9_.]+)["']""", f.read_text("utf-8")))

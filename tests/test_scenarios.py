@@ -13,10 +13,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecasting import scenarios as sc
 from forecasting.errors import ShopcastError
 from forecasting.i18n import t
 from forecasting.models.base import Forecaster
+from forecasting.planning import scenarios as sc
 from forecasting.schema import DS, ID, SCENARIO, hi_col, lo_col
 from tests.conftest import ROOT
 
@@ -116,7 +116,7 @@ def test_roundtrip_json_keeps_every_field():
 
 def test_modules_are_light():
     code = (
-        "import sys, forecasting.scenarios, forecasting.inventory; "
+        "import sys, forecasting.planning.scenarios, forecasting.planning.inventory; "
         "print([m for m in ('streamlit', 'lightgbm', 'prophet', 'tensorflow', 'openpyxl', "
         "'xlsxwriter') if m in sys.modules])"
     )
@@ -215,7 +215,7 @@ def test_file_level_errors():
 
 def test_every_error_and_warning_key_is_translated():
     src = "".join(
-        (ROOT / "forecasting" / f).read_text("utf-8") for f in ("scenarios.py", "inventory.py")
+        f.read_text("utf-8") for f in sorted((ROOT / "forecasting" / "planning").rglob("*.py"))
     )
     keys = set(re.findall(r'ShopcastError\(\s*"(\w+)"', src))
     keys |= {f"scenario_expected_{k}" for k in re.findall(r'_type_error\([^)]*"(\w+)"\)', src)}
@@ -244,7 +244,7 @@ def test_table_roundtrip_for_data_editor():
 
 # ------------------------------------------------------------------ presets
 def test_presets_follow_the_festival_calendar():
-    from forecasting.calendar import festival_calendar
+    from forecasting.data.festivals import festival_calendar
 
     ps = sc.presets(2026, lang="en")
     assert [p.note.split(":")[1] for p in ps] == ["618", "double11", "double12"]
@@ -455,7 +455,7 @@ def test_range_warnings(toy):
 # ------------------------------------------------------------------ history views
 def test_festival_lift_measures_history():
     ds = pd.date_range("2024-01-01", "2025-12-31", freq="D")
-    from forecasting.calendar import festival_offsets
+    from forecasting.data.festivals import festival_offsets
 
     inside = festival_offsets(ds, festivals=["618"])["618"].notna().to_numpy()
     y = np.where(inside, 30.0, 10.0)
@@ -465,7 +465,7 @@ def test_festival_lift_measures_history():
 
 
 def test_hierarchy_from_data(tmp_path):
-    from forecasting import io
+    from forecasting.data import io
 
     df = pd.DataFrame(
         {

@@ -5,7 +5,7 @@ predicts ``h`` steps for every series, returning the forecast contract:
 ``unique_id, ds, Alias, Alias-lo-L, Alias-hi-L``.
 
 Subclasses implement ``_fit`` and ``_predict``. Models without native
-intervals get conformal ones (``forecasting.intervals``) computed from
+intervals get conformal ones (``forecasting.models.conformal``) computed from
 out-of-sample errors of the same model refitted on earlier cut-offs — never a
 fixed-width decoration.
 """
@@ -145,7 +145,7 @@ class Forecaster:
         else:
             out = self._predict(h, fut, [])
             if levels:
-                from forecasting.intervals import conformal_bands
+                from forecasting.models.conformal import conformal_bands
 
                 out = conformal_bands(self, out, h, levels)
         return self._tidy(out, levels)

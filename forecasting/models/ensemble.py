@@ -1,7 +1,7 @@
 """Models made of models: ``ensemble`` (weighted) and ``auto`` (best per series).
 
 Both run a small rolling-origin backtest of their members on the training
-history (``forecasting.backtest``) at the requested horizon, score each member
+history (``forecasting.evaluation.backtest``) at the requested horizon, score each member
 per series by its out-of-sample MAE, and then either weight the members by
 inverse error (``ensemble``) or pick the best one (``auto``). The same
 backtest gives the combination's own out-of-sample errors, from which the
@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 
 from forecasting.errors import ShopcastError
-from forecasting.intervals import series_scale, step_quantiles
 from forecasting.models.base import Forecaster, Progress
+from forecasting.models.conformal import series_scale, step_quantiles
 from forecasting.schema import CUTOFF, DS, ID, Y, driver_columns, hi_col, lo_col, season_length
 
 DEFAULT_MEMBERS = ("seasonal_naive", "ets", "lightgbm")
@@ -131,7 +131,7 @@ class Ensemble(Forecaster):
         """Rolling-origin backtest of the members at horizon ``h`` (kept per ``h``)."""
         key = ("cv", h)
         if key not in self.calibration_:
-            from forecasting.backtest import cross_validation
+            from forecasting.evaluation.backtest import cross_validation
 
             names = list(self.models_)
             windows = int(self.params.get("windows", 2))
@@ -244,7 +244,7 @@ class Ensemble(Forecaster):
                 widths = step_quantiles(errors, levels, h)
                 self.interval_method_ = "conformal-backtest"
             else:
-                from forecasting.intervals import naive_half_widths
+                from forecasting.models.conformal import naive_half_widths
 
                 widths = naive_half_widths(self.train_, levels, h, season_length(self.freq))
                 self.interval_method_ = "naive-theory"

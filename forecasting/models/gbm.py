@@ -7,8 +7,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from forecasting.features import FeatureMaker, forecast_frame, lag_spec, recursive_forecast
 from forecasting.models.base import Forecaster, Progress
+from forecasting.models.features import FeatureMaker, forecast_frame, lag_spec, recursive_forecast
 
 DEFAULTS: dict[str, Any] = {
     "n_estimators": 400,

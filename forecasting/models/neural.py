@@ -21,14 +21,14 @@ import numpy as np
 import pandas as pd
 
 from forecasting.errors import ShopcastError
-from forecasting.features import (
+from forecasting.models.base import Forecaster, Progress
+from forecasting.models.features import (
     FeatureMaker,
     Panel,
     forecast_frame,
     lag_spec,
     recursive_forecast,
 )
-from forecasting.models.base import Forecaster, Progress
 from forecasting.schema import ID
 
 NATIVE_FILE = "network.keras"

@@ -26,7 +26,7 @@ def _quiet() -> None:
 
 class ProphetModel(Forecaster):
     """Prophet per series: trend + weekly/yearly seasonality + 618/Double-11/...
-    festival windows (``forecasting.calendar``) + drivers (price, discount, promo)
+    festival windows (``forecasting.data.festivals``) + drivers (price, discount, promo)
     as extra regressors. Intervals from Prophet's predictive samples, so every
     requested level comes from the same simulated paths."""
 
@@ -38,7 +38,7 @@ class ProphetModel(Forecaster):
     def _fit(self, df: pd.DataFrame, progress: Progress | None) -> None:
         from prophet import Prophet
 
-        from forecasting.calendar import festival_calendar
+        from forecasting.data.festivals import festival_calendar
 
         _quiet()
         p = self.params

@@ -1,7 +1,7 @@
 """Streamlit glue: the only package that imports streamlit.
 
 Pages call ``bootstrap(page)`` first, then widgets from ``widgets``, cached
-library calls from ``cache`` and chart builders from ``forecasting.charts``.
+library calls from ``cache`` and chart builders from ``forecasting.charts.forecast``.
 """
 
 from __future__ import annotations

@@ -18,8 +18,8 @@ from forecasting.ui import cache, state
 from forecasting.ui.state import Source
 
 if TYPE_CHECKING:
-    from forecasting.io import SalesData
-    from forecasting.pipeline import TrainConfig
+    from forecasting.data.io import SalesData
+    from forecasting.engine.forecast import TrainConfig
     from forecasting.ui.training import Result, RunInfo
 
 DEFAULT_HORIZON = {"D": 28, "W": 12, "MS": 6}
@@ -80,7 +80,7 @@ def set_source(name: str, data: bytes, kind: str) -> Source:
 
 def use_sample() -> Source:
     """Load the bundled sample CSV and its promotion plan (``sample_data/``)."""
-    from forecasting.datasets import sample_path
+    from forecasting.data.sample import sample_path
 
     path = Path(sample_path("csv"))
     src = set_source(path.name, path.read_bytes(), "sample")
@@ -96,7 +96,7 @@ def set_plan(name: str, data: bytes, kind: str = "upload") -> Source:
     Raises:
         ShopcastError: unreadable plan, or no data loaded yet (the old plan stays).
     """
-    from forecasting import io
+    from forecasting.data import io
 
     src = state.get("data_source")
     if src is None:
@@ -189,8 +189,8 @@ def chosen_models() -> list[str]:
 
 def train_config(freq: str) -> TrainConfig:
     """The training configuration from the Train page's choices."""
+    from forecasting.engine.forecast import TrainConfig
     from forecasting.models import TENSORFLOW_MODELS
-    from forecasting.pipeline import TrainConfig
 
     models = chosen_models()
     horizon = state.get("train_horizon") or default_horizon(freq)
@@ -212,7 +212,7 @@ def run_training(view: DataView, config: TrainConfig, lang: str) -> Result | Non
     Raises:
         ShopcastError: before training, for no model / bad horizon / bad levels.
     """
-    from forecasting.charts import model_label
+    from forecasting.charts.forecast import model_label
     from forecasting.i18n import t
     from forecasting.ui import training
 

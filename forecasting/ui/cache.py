@@ -27,10 +27,10 @@ import streamlit as st
 from forecasting.errors import ShopcastError
 
 if TYPE_CHECKING:
-    from forecasting.io import SalesData
+    from forecasting.data.io import SalesData
+    from forecasting.engine.forecast import ModelRun, TrainConfig
+    from forecasting.engine.store import ModelStore
     from forecasting.models.base import Forecaster
-    from forecasting.persistence import ModelStore
-    from forecasting.pipeline import ModelRun, TrainConfig
 
 # Held while predicting with a shared cached model: predict memoises its calibration on it.
 PREDICT_LOCK = threading.Lock()
@@ -58,7 +58,7 @@ def mapping_key(mapping: dict | None) -> str:
 @st.cache_data(show_spinner=False, max_entries=1)
 def sample_file() -> tuple[str, str, bytes]:
     """Name, digest and bytes of the bundled sample CSV."""
-    from forecasting.datasets import sample_path
+    from forecasting.data.sample import sample_path
 
     path = sample_path("csv")
     data = path.read_bytes()
@@ -68,7 +68,7 @@ def sample_file() -> tuple[str, str, bytes]:
 @st.cache_data(show_spinner=False, max_entries=8)
 def raw_table(key: str, name: str, sheet: str | None, _data: bytes) -> pd.DataFrame:
     """The upload as a raw frame (``io.read_table``)."""
-    from forecasting import io
+    from forecasting.data import io
 
     return io.read_table(_data, name=name, sheet=sheet)
 
@@ -92,7 +92,7 @@ def sheet_names(key: str, name: str, _data: bytes) -> list[str]:
 @st.cache_data(show_spinner=False, max_entries=8)
 def detected_mapping(key: str, name: str, sheet: str | None, _data: bytes) -> dict:
     """The automatically detected column mapping, as a plain dict."""
-    from forecasting import io
+    from forecasting.data import io
 
     raw = raw_table(key, name, sheet, _data)
     return io.detect_mapping(raw, name=name).to_dict()
@@ -101,7 +101,7 @@ def detected_mapping(key: str, name: str, sheet: str | None, _data: bytes) -> di
 @st.cache_data(show_spinner=False, max_entries=8)
 def sales_data(key: str, name: str, sheet: str | None, mapping: str, _data: bytes) -> SalesData:
     """Cleaned ``SalesData`` for an upload and a mapping (``mapping_key`` JSON)."""
-    from forecasting import io
+    from forecasting.data import io
 
     raw = raw_table(key, name, sheet, _data)
     chosen = io.ColumnMapping.from_dict(json.loads(mapping)) if mapping else None
@@ -142,7 +142,7 @@ def future_plan(
     _plan: bytes,
 ) -> pd.DataFrame:
     """The future driver plan (prices, promotions) at the history's level and grain."""
-    from forecasting import io
+    from forecasting.data import io
 
     data = sales_data(key, name, sheet, mapping, _data)
     _, hfreq = history(key, name, sheet, mapping, level, freq, series, _data)
@@ -165,7 +165,7 @@ def data_checks(
     _data: bytes,
 ) -> tuple[dict, list]:
     """``quality.summary`` and the findings (cleaning notes + history checks)."""
-    from forecasting import quality
+    from forecasting.data import quality
 
     data = sales_data(key, name, sheet, mapping, _data)
     hist, hfreq = history(key, name, sheet, mapping, level, freq, series, _data)
@@ -179,7 +179,7 @@ def data_checks(
 @st.cache_data(show_spinner=False, max_entries=64)
 def festivals(start: pd.Timestamp, end: pd.Timestamp, lang: str) -> pd.DataFrame:
     """Festival markers between two dates (``calendar.festival_markers``)."""
-    from forecasting.calendar import festival_markers
+    from forecasting.data.festivals import festival_markers
 
     return festival_markers(start, end, lang)
 
@@ -187,7 +187,7 @@ def festivals(start: pd.Timestamp, end: pd.Timestamp, lang: str) -> pd.DataFrame
 # ---------------------------------------------------------------------- models
 def model_store_uncached() -> ModelStore:
     """A ``ModelStore`` at ``SHOPCAST_CACHE_DIR`` (or ``~/.cache/shopcast``)."""
-    from forecasting.persistence import ModelStore
+    from forecasting.engine.store import ModelStore
 
     return ModelStore()
 
@@ -232,7 +232,7 @@ def fitted_model(
         "disk" (the model store), "trained" or "failed" (model None, the
         translated reason in ``run.error``). Failures are not cached.
     """
-    from forecasting import pipeline
+    from forecasting.engine import forecast as pipeline
 
     slot = _model_slot(data_key, name, config.model_key(name))
     with slot.lock:
@@ -261,7 +261,7 @@ def _predicted(
     _config: TrainConfig,
     _future: pd.DataFrame | None,
 ) -> pd.DataFrame:
-    from forecasting import pipeline
+    from forecasting.engine import forecast as pipeline
 
     with PREDICT_LOCK:  # predict memoises calibration on the shared model
         forecast = pipeline.predict_model(

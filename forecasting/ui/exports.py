@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
-from forecasting.charts import model_label, series_label
+from forecasting.charts.forecast import model_label, series_label
 from forecasting.i18n import t
 from forecasting.schema import DS, ID, hi_col, levels_of, lo_col, model_aliases
 

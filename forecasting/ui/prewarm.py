@@ -20,12 +20,12 @@ import threading
 log = logging.getLogger("shopcast.ui")
 
 WARM_MODULES = (
-    "forecasting.io",
-    "forecasting.quality",
-    "forecasting.pipeline",
-    "forecasting.persistence",
-    "forecasting.calendar",
-    "forecasting.features",
+    "forecasting.data.io",
+    "forecasting.data.quality",
+    "forecasting.engine.forecast",
+    "forecasting.engine.store",
+    "forecasting.data.festivals",
+    "forecasting.models.features",
     "forecasting.models.stats",
     "forecasting.models.gbm",
     "statsforecast",
@@ -68,10 +68,11 @@ def pretrain_sample() -> list[str]:
     Returns:
         The names of the models now in the store.
     """
-    from forecasting import io, pipeline
-    from forecasting.datasets import sample_path
+    from forecasting.data import io
+    from forecasting.data.sample import sample_path
+    from forecasting.engine import forecast as pipeline
+    from forecasting.engine.forecast import TrainConfig
     from forecasting.models import DEFAULT_MODELS
-    from forecasting.pipeline import TrainConfig
     from forecasting.ui import actions, cache
 
     path = sample_path("csv")

@@ -19,7 +19,7 @@ from forecasting.errors import ShopcastError
 from forecasting.schema import DS, ID
 
 if TYPE_CHECKING:
-    from forecasting.pipeline import TrainConfig
+    from forecasting.engine.forecast import TrainConfig
 
 OnProgress = Callable[[float, str, int, str], None]  # fraction, model, index, library label
 
@@ -111,7 +111,7 @@ def train(
     Raises:
         ShopcastError: no model chosen, bad horizon or levels (before any training).
     """
-    from forecasting import pipeline
+    from forecasting.engine import forecast as pipeline
     from forecasting.schema import validate_levels
     from forecasting.ui import cache
 

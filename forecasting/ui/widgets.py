@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import streamlit as st
 
-from forecasting.charts import figure_html, model_label, series_label
+from forecasting.charts.forecast import figure_html, model_label, series_label
 from forecasting.errors import ShopcastError
 from forecasting.i18n import t
 from forecasting.ui import actions, cache, state
@@ -70,7 +70,7 @@ def result_banner(lang: str) -> None:
 def sample_preview(lang: str) -> None:
     """A small chart of the sample's total sales: shows what the sample is, and loads
     the chart library in the browser while the user reads (the forecast opens faster)."""
-    from forecasting.charts import history_figure
+    from forecasting.charts.forecast import history_figure
 
     try:
         name, key, data = cache.sample_file()

@@ -31,15 +31,15 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from forecasting.charts import model_label, series_label
+from forecasting.charts.evaluation import festival_group_label, is_percent, metric_label
+from forecasting.charts.forecast import model_label, series_label
 from forecasting.errors import ShopcastError
-from forecasting.eval_charts import festival_group_label, is_percent, metric_label
 from forecasting.i18n import t
 from forecasting.ui import actions, state
 from forecasting.ui.widgets import level_label
 
 if TYPE_CHECKING:
-    from forecasting.backtest import BacktestResult, Step
+    from forecasting.evaluation.backtest import BacktestResult, Step
     from forecasting.ui.actions import DataView
 
 # Persistent session keys of this page (``bt_`` prefix).
@@ -180,7 +180,7 @@ class Report:
 
 def run_key(view: DataView, settings: Settings) -> str:
     """Cache key: content hash of the history (with its frequency) and the settings."""
-    from forecasting.pipeline import data_key
+    from forecasting.engine.forecast import data_key
 
     blob = json.dumps(
         [
@@ -234,7 +234,7 @@ def compute(view: DataView, settings: Settings, report_step=None) -> Report:
     Raises:
         ShopcastError: no models, bad settings, history too short, all models failed.
     """
-    from forecasting.backtest import auto_choices, backtest
+    from forecasting.evaluation.backtest import auto_choices, backtest
 
     if not settings.models:
         raise ShopcastError("bt_no_models")
@@ -385,7 +385,7 @@ def report_header(report: Report, lang: str) -> None:
 
 def leaderboard_table(report: Report, lang: str, sort_by: str = "wape") -> pd.DataFrame:
     """The leaderboard with translated headers (numbers stay numbers: sortable)."""
-    from forecasting.metrics import leaderboard
+    from forecasting.evaluation.metrics import leaderboard
 
     board = leaderboard(report.metrics, sort_by=sort_by, models=list(report.settings.models))
     out = pd.DataFrame(
@@ -423,7 +423,7 @@ def leaderboard_section(report: Report, lang: str) -> tuple[pd.DataFrame, str]:
     Returns:
         The (untranslated) leaderboard and the metric it is ranked by.
     """
-    from forecasting.metrics import leaderboard
+    from forecasting.evaluation.metrics import leaderboard
 
     st.subheader(t("bt.section.leaderboard", lang))
     options = [m for m in RANK_METRICS if (report.metrics["metric"] == m).any()]
@@ -454,7 +454,7 @@ def leaderboard_section(report: Report, lang: str) -> tuple[pd.DataFrame, str]:
 
 def per_series_table(report: Report, metric: str, lang: str) -> pd.DataFrame:
     """One row per series, one column per model, values of ``metric``."""
-    from forecasting.metrics import ALL
+    from forecasting.evaluation.metrics import ALL
     from forecasting.schema import ID
 
     m = report.metrics
@@ -525,7 +525,7 @@ def festival_table(report: Report, metric: str, lang: str) -> pd.DataFrame | Non
 
     None when no festival window falls in the backtest dates.
     """
-    from forecasting.metrics import ALL, ANY_FESTIVAL
+    from forecasting.evaluation.metrics import ALL, ANY_FESTIVAL
     from forecasting.schema import ID
 
     fest = report.festival
@@ -574,7 +574,7 @@ def festival_section(report: Report, metric: str, lang: str) -> bool:
 # ------------------------------------------------------------ auto / ensemble
 def choice_table(choices: pd.DataFrame, model: str, lang: str) -> pd.DataFrame:
     """Per series: the chosen member, why (inner-backtest MAE), weights and window history."""
-    from forecasting.backtest import member_names
+    from forecasting.evaluation.backtest import member_names
     from forecasting.schema import ID
 
     part = choices[choices["model"] == model]
@@ -644,7 +644,7 @@ def why_text(row: pd.Series, members: list[str], model: str, lang: str) -> str:
 
 def choice_section(report: Report, lang: str) -> pd.DataFrame | None:
     """Which member ``auto``/``ensemble`` used per series at the latest cut-off, and why."""
-    from forecasting.backtest import member_names
+    from forecasting.evaluation.backtest import member_names
 
     st.subheader(t("bt.section.choice", lang))
     choices = report.choices

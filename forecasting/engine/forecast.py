@@ -20,8 +20,8 @@ from forecasting.errors import ShopcastError
 from forecasting.schema import DEFAULT_LEVELS, DS, ID, validate_levels
 
 if TYPE_CHECKING:
+    from forecasting.engine.store import ModelStore
     from forecasting.models.base import Forecaster
-    from forecasting.persistence import ModelStore
 
 Progress = Callable[[float, str], None]
 PIPELINE_VERSION = 1  # bump when training semantics change, to invalidate stored models

@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from forecasting.cli_common import add_input_args, load_input, parse_params, progress_printer
+from forecasting.cli.common import add_input_args, load_input, parse_params, progress_printer
 from forecasting.errors import ShopcastError
 from forecasting.i18n import t
 
@@ -63,8 +63,8 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         ShopcastError: unreadable input, bad settings, history too short,
             every model failing.
     """
-    from forecasting.backtest import backtest
-    from forecasting.metrics import leaderboard
+    from forecasting.evaluation.backtest import backtest
+    from forecasting.evaluation.metrics import leaderboard
     from forecasting.models import parse_model_list
     from forecasting.schema import CUTOFF, ID
 
@@ -127,7 +127,7 @@ def _plan(args: argparse.Namespace, data, history):
     """The ``--future`` plan, or None; says so when it covers no backtest date."""
     if not args.future:
         return None
-    from forecasting import io
+    from forecasting.data import io
 
     if not Path(args.future).exists():
         raise ShopcastError("file_not_found", file=args.future)

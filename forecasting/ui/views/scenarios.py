@@ -32,10 +32,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from forecasting import scenarios as sc
-from forecasting.charts import model_label, series_label
+from forecasting.charts.forecast import model_label, series_label
 from forecasting.errors import ShopcastError
 from forecasting.i18n import t
+from forecasting.planning import scenarios as sc
 from forecasting.schema import DS, ID, SCENARIO
 from forecasting.ui import actions, cache, state
 
@@ -263,7 +263,7 @@ def _data_key(
     mapping: str,
     _history: pd.DataFrame,
 ) -> str:
-    from forecasting import pipeline
+    from forecasting.engine import forecast as pipeline
 
     return pipeline.data_key(_history, freq)
 
@@ -471,7 +471,7 @@ def _toolbar(setup: Setup, scenarios: list[sc.Scenario], lang: str) -> None:
         )
     else:
         cols[0].markdown(f"**{t('sc.editing', lang)}** —")
-    from forecasting.calendar import festival_label
+    from forecasting.data.festivals import festival_label
 
     for col, fest in zip(cols[1:4], sc.PRESET_FESTIVALS, strict=True):
         col.button(
@@ -1182,7 +1182,7 @@ def _forecast(
 
 def _persist(setup: Setup) -> None:
     """Store the model with its new calibration, so a restart does not redo it."""
-    from forecasting import pipeline
+    from forecasting.engine import forecast as pipeline
 
     try:
         store = cache.model_store()
@@ -1382,7 +1382,7 @@ def kpi_table(kpis: pd.DataFrame, lang: str) -> pd.DataFrame:
 # -------------------------------------------------------------- response
 def response_section(setup: Setup, scenarios: list[sc.Scenario], lang: str) -> None:
     """The festival lift seen in history and the discount response the model learned."""
-    from forecasting.scenario_charts import response_figure
+    from forecasting.charts.scenarios import response_figure
 
     with st.expander(t("sc.resp.section", lang), expanded=True):
         note = festival_note(setup, scenarios, lang)
@@ -1493,7 +1493,7 @@ def festival_note(setup: Setup, scenarios: list[sc.Scenario], lang: str) -> str 
     row = lifts[(lifts["festival"] == fest) & (lifts["year"] == "mean")]
     if row.empty:
         return None
-    from forecasting.calendar import festival_label
+    from forecasting.data.festivals import festival_label
 
     years = int((lifts["festival"] == fest).sum() - 1)
     return t(
@@ -1517,7 +1517,7 @@ def inventory_section(setup: Setup, comp: Comparison, lang: str) -> pd.DataFrame
     Returns:
         The plan as shown (translated), or None when it cannot be computed.
     """
-    from forecasting import inventory
+    from forecasting.planning import inventory
 
     st.subheader(t("sc.inventory", lang))
     st.caption(t("sc.inventory_help", lang))
@@ -1623,7 +1623,7 @@ def cover_defaults(comp: Comparison, freq: str) -> tuple[pd.Timestamp, int]:
 def inventory_table(plan: pd.DataFrame, lang: str, with_stock: bool = True) -> pd.DataFrame:
     """The stock plan for display: the columns a buyer reads, translated (the risk
     columns only when some stock on hand was given)."""
-    from forecasting import inventory
+    from forecasting.planning import inventory
 
     cols = ["scenario", ID, "start", "demand_mean", "demand_q", "safety_stock"]
     if with_stock:
@@ -1694,7 +1694,7 @@ def _stock_inputs(setup: Setup, lang: str) -> dict[str, float]:
 
 @_safe
 def _on_stock_upload(ids: tuple) -> None:
-    from forecasting import inventory
+    from forecasting.planning import inventory
 
     uploaded = st.session_state.get("sc_stock_upload")
     if uploaded is None:
@@ -1723,7 +1723,7 @@ def _on_stock_upload(ids: tuple) -> None:
 # -------------------------------------------------------------- downloads
 def workbook(comp: Comparison, plan: pd.DataFrame | None, lang: str) -> bytes:
     """The Excel download: KPIs, the stock plan, the forecasts and the definitions."""
-    from forecasting import inventory
+    from forecasting.planning import inventory
 
     sheets = {t("inventory.sheet.kpis", lang): comp.kpis}
     if plan is not None:

@@ -283,7 +283,7 @@ def festival_masks(
     (``calendar.festival_features`` gives the fraction of days in the window).
     Festivals with no date inside are left out.
     """
-    from forecasting.calendar import festival_features
+    from forecasting.data.festivals import festival_features
 
     feats = festival_features(
         pd.Series(pd.to_datetime(dates)).to_numpy(), freq, windows=windows, festivals=festivals

@@ -49,7 +49,7 @@ from forecasting.schema import (
 )
 
 if TYPE_CHECKING:
-    from forecasting.io import SalesData
+    from forecasting.data.io import SalesData
     from forecasting.models.base import Forecaster
 
 __all__ = [
@@ -82,7 +82,11 @@ BASELINE = "baseline"  # scenario name of the unchanged plan; reserved
 ALL = "all"
 FORMAT, FORMAT_VERSION = "shopcast-scenarios", 1
 MAX_SCENARIOS = 4  # how many the comparison chart shows next to the baseline
-PRICE, DISCOUNT, PROMO = "price", "discount", "promo"  # canonical driver names (forecasting.io)
+PRICE, DISCOUNT, PROMO = (
+    "price",
+    "discount",
+    "promo",
+)  # canonical driver names (forecasting.data.io)
 PRESET_FESTIVALS = ("618", "double11", "double12")
 PRESET_DISCOUNT = {"618": 0.25, "double11": 0.25, "double12": 0.20}
 # Presets: the last MAIN_SALE_DAYS days before the peak, the peak and the days after it are
@@ -643,7 +647,7 @@ def presets(
     """Ready-made 618 / Double-11 / Double-12 scenarios from the festival calendar.
 
     Each preset's effective window is exactly the festival window of
-    ``forecasting.calendar`` (editable through ``windows``): the main sale runs from
+    ``forecasting.data.festivals`` (editable through ``windows``): the main sale runs from
     ``MAIN_SALE_DAYS`` days before the peak to the window's last day, and the
     earlier part of the window is the presale (``presale_days``). All series,
     promotion flag on, discount from ``PRESET_DISCOUNT`` unless given.
@@ -660,7 +664,7 @@ def presets(
     Returns:
         Scenarios sorted by date; names like ``"双十一 · 7.5折"``.
     """
-    from forecasting.calendar import festival_calendar, festival_label
+    from forecasting.data.festivals import festival_calendar, festival_label
 
     if isinstance(when, int | np.integer) and not isinstance(when, bool):
         years, span = [int(when)], None
@@ -1374,7 +1378,7 @@ def festival_lift(
         ``festival, year, lift, days``, plus a row per festival with ``year ==
         "mean"`` (mean lift over the years).
     """
-    from forecasting.calendar import festival_calendar, festival_offsets
+    from forecasting.data.festivals import festival_calendar, festival_offsets
 
     df = history[[DS, Y]].copy()
     df[DS] = pd.to_datetime(df[DS])

@@ -216,7 +216,7 @@ class BacktestResult:
 
     def metrics(self, history: pd.DataFrame | None = None, per_series: bool = True) -> pd.DataFrame:
         """``metrics.evaluate`` of the backtest (MASE scaled at each cut-off)."""
-        from forecasting.metrics import evaluate
+        from forecasting.evaluation.metrics import evaluate
 
         return evaluate(
             self.cv,
@@ -229,13 +229,13 @@ class BacktestResult:
 
     def horizon_errors(self) -> pd.DataFrame:
         """``metrics.horizon_errors`` of the backtest."""
-        from forecasting.metrics import horizon_errors
+        from forecasting.evaluation.metrics import horizon_errors
 
         return horizon_errors(self.cv, self.scored_models)
 
     def festival_metrics(self, history: pd.DataFrame | None = None) -> pd.DataFrame:
         """``metrics.festival_evaluate`` of the backtest (pooled over series)."""
-        from forecasting.metrics import festival_evaluate
+        from forecasting.evaluation.metrics import festival_evaluate
 
         return festival_evaluate(self.cv, self.freq, self.scored_models, train=history)
 

@@ -1439,7 +1439,7 @@ class SalesData:
         freq: ``"D"``, ``"W-FRI"``... or ``"MS"``.
         name: the file name, for messages.
         notes: what cleaning did (rows dropped, duplicates merged, ...), for the
-            warnings page (see ``forecasting.quality.load_findings``).
+            warnings page (see ``forecasting.data.quality.load_findings``).
     """
 
     frame: pd.DataFrame

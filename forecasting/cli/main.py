@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from forecasting.cli_common import (
+from forecasting.cli.common import (
     add_input_args,
     load_input,
     parse_params,
@@ -62,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_scenario_parser(sub)
 
-    from forecasting.cli_backtest import add_parser as add_backtest_parser
+    from forecasting.cli.backtest import add_parser as add_backtest_parser
 
     add_backtest_parser(sub)
 
@@ -73,9 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_forecast(args: argparse.Namespace) -> int:
+    from forecasting.engine.forecast import TrainConfig, forecast, run_summary
+    from forecasting.engine.store import ModelStore
     from forecasting.models import parse_model_list
-    from forecasting.persistence import ModelStore
-    from forecasting.pipeline import TrainConfig, forecast, run_summary
 
     history, freq, data = load_input(args)
     models = parse_model_list(args.models)
@@ -167,11 +167,11 @@ def cmd_scenario(args: argparse.Namespace) -> int:
 
     import pandas as pd
 
-    from forecasting import io
-    from forecasting import scenarios as sc
+    from forecasting.data import io
+    from forecasting.engine.forecast import TrainConfig, data_key, fit_model, store_key
+    from forecasting.engine.store import ModelStore
     from forecasting.models import parse_model_list
-    from forecasting.persistence import ModelStore
-    from forecasting.pipeline import TrainConfig, data_key, fit_model, store_key
+    from forecasting.planning import scenarios as sc
     from forecasting.schema import make_future_frame
 
     for path in (args.input, args.scenario, args.future, args.stock):
@@ -261,7 +261,7 @@ def cmd_scenario(args: argparse.Namespace) -> int:
     labels = sc.kpi_labels(args.lang)
     print(table[show].rename(columns=labels).round(1).to_string(index=False))
     if args.lead_time:
-        from forecasting.inventory import inventory_plan, read_stock
+        from forecasting.planning.inventory import inventory_plan, read_stock
 
         stock = read_stock(args.stock) if args.stock else None
         plans = []
@@ -289,7 +289,7 @@ def cmd_scenario(args: argparse.Namespace) -> int:
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
-    from forecasting.datasets import write_samples
+    from forecasting.data.sample import write_samples
 
     paths = write_samples(args.out_dir, seed=args.seed)
     for p in paths.values():
@@ -305,7 +305,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "forecast":
             return cmd_forecast(args)
         if args.command == "backtest":
-            from forecasting.cli_backtest import cmd_backtest
+            from forecasting.cli.backtest import cmd_backtest
 
             return cmd_backtest(args)
         if args.command == "scenario":

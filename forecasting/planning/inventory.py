@@ -400,7 +400,7 @@ def parse_stock(frame: pd.DataFrame, name: str = "stock") -> pd.Series:
 
 def read_stock(source: Any, name: str | None = None) -> pd.Series:
     """:func:`parse_stock` for an uploaded CSV / Excel file (read by ``io.read_table``)."""
-    from forecasting.io import read_table
+    from forecasting.data.io import read_table
 
     raw = read_table(source, name=name)
     return parse_stock(raw, name=raw.attrs.get("source_name", name or "stock"))
@@ -424,7 +424,7 @@ def to_excel(sheets: Mapping[str, pd.DataFrame], lang: str = "zh", translate: bo
         translate: replace known column names (KPI and inventory columns) by
             their labels in ``lang``.
     """
-    from forecasting.scenarios import kpi_labels
+    from forecasting.planning.scenarios import kpi_labels
 
     labels = {**kpi_labels(lang), **inventory_labels(lang)} if translate else {}
     buf = _io.BytesIO()

@@ -79,7 +79,7 @@ def load_input(args: argparse.Namespace):
     Returns:
         ``(history, freq, data)``: the contract frame, its frequency and the SalesData.
     """
-    from forecasting import io
+    from forecasting.data import io
     from forecasting.schema import infer_freq
 
     if not Path(args.input).exists():
@@ -110,7 +110,7 @@ def read_plan(path: str | None, data, level: str | None, freq: str | None = None
     """The ``--future`` driver plan at ``level``, or None."""
     if not path:
         return None
-    from forecasting import io
+    from forecasting.data import io
 
     if not Path(path).exists():
         raise ShopcastError("file_not_found", file=path)

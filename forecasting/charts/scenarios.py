@@ -1,9 +1,9 @@
 """Plotly builders for what-if scenarios: frames in, ``go.Figure`` out.
 
-Pure functions (no streamlit) over the outputs of ``forecasting.scenarios``:
+Pure functions (no streamlit) over the outputs of ``forecasting.planning.scenarios``:
 the stacked forecast (``unique_id, ds, scenario, Alias, Alias-lo-L...``), the
 KPI table of ``scenarios.kpis`` and the response table of
-``scenarios.estimate_response``. They share the look of ``forecasting.charts``
+``scenarios.estimate_response``. They share the look of ``forecasting.charts.forecast``
 (template, palette, CJK font); every visible string goes through
 ``forecasting.i18n.t``.
 
@@ -23,14 +23,14 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from forecasting.charts import HISTORY_COLOR, PALETTE, _rgba, template
+from forecasting.charts.forecast import HISTORY_COLOR, PALETTE, _rgba, template
 from forecasting.i18n import t
-from forecasting.inventory import DEFAULT_RHO
-from forecasting.scenarios import BASELINE
+from forecasting.planning.inventory import DEFAULT_RHO
+from forecasting.planning.scenarios import BASELINE
 from forecasting.schema import DS, ID, SCENARIO, Y, hi_col, levels_of, lo_col
 
 if TYPE_CHECKING:
-    from forecasting.scenarios import Scenario
+    from forecasting.planning.scenarios import Scenario
 
 BASELINE_COLOR = "#5C6279"
 SCENARIO_COLORS = PALETTE[:4]  # at most four scenarios next to the baseline

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from forecasting import calendar as cal
+from forecasting.data import festivals as cal
 from forecasting.errors import ShopcastError
 
 # Column names of the sample files (Chinese, as a Chinese shop backend exports them).
@@ -420,7 +420,7 @@ def sample_path(kind: str = "csv") -> Path:
     """
     if kind not in _SAMPLE_FILES:
         raise ShopcastError("unknown_sample", kind=kind, choices=", ".join(_SAMPLE_FILES))
-    return Path(__file__).resolve().parents[1] / "sample_data" / _SAMPLE_FILES[kind]
+    return Path(__file__).resolve().parents[2] / "sample_data" / _SAMPLE_FILES[kind]
 
 
 def write_samples(

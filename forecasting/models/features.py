@@ -117,7 +117,7 @@ def calendar_features(dates: pd.DatetimeIndex, freq: str, cyclic: bool = False) 
 
 def festival_columns(dates: pd.DatetimeIndex, freq: str) -> pd.DataFrame:
     """Festival columns (``fest_<name>``, ``fest_<name>_d``) aligned with ``dates``."""
-    from forecasting.calendar import festival_features
+    from forecasting.data.festivals import festival_features
 
     fest = festival_features(pd.DatetimeIndex(dates), freq)
     return fest.reset_index(drop=True).astype(float)

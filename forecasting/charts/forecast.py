@@ -42,7 +42,7 @@ MODEL_COLORS = {
     "lstm": "#F2A541",
 }
 TOTAL_IDS = frozenset({"total", "__total__", "all", "_all_"})
-_TEMPLATE_FILE = Path(__file__).resolve().parents[1] / "assets" / "plotly_template.json"
+_TEMPLATE_FILE = Path(__file__).resolve().parents[2] / "assets" / "plotly_template.json"
 
 
 # ----------------------------------------------------------------------------- look

@@ -1,8 +1,8 @@
 """Plotly builders for backtest results: frames in, ``go.Figure`` out.
 
 Pure functions (no streamlit) over the backtest contract (``unique_id, ds,
-cutoff, y`` + model columns) and the tidy tables of ``forecasting.metrics``.
-They share the look of ``forecasting.charts`` (template, model colours and
+cutoff, y`` + model columns) and the tidy tables of ``forecasting.evaluation.metrics``.
+They share the look of ``forecasting.charts.forecast`` (template, model colours and
 names); every visible string goes through ``forecasting.i18n.t``.
 """
 
@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from forecasting.charts import (
+from forecasting.charts.forecast import (
     FESTIVAL_COLOR,
     HISTORY_COLOR,
     _rgba,
@@ -353,7 +353,7 @@ def festival_figure(
 
 def festival_group_label(group: str, lang: str = "zh") -> str:
     """Name of a festival group: a festival, ``any`` (all windows) or ``none``."""
-    from forecasting.calendar import festival_label
+    from forecasting.data.festivals import festival_label
 
     if group in ("any", "none"):
         return t(f"bt.festival.{group}", lang)
