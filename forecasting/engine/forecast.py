@@ -10,7 +10,8 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -151,6 +152,28 @@ def fit_model(
     return model, run
 
 
+@contextmanager
+def keeping_calibration(
+    model: Forecaster, store: ModelStore | None, key: str | None, meta: dict | None = None
+) -> Iterator[None]:
+    """Save ``model`` again after the block if its band calibration grew.
+
+    Conformal calibration (refits on earlier cut-offs) happens on the first predict
+    for a horizon; saving it means a restart does not pay for those refits twice.
+    ``meta`` defaults to what the store already holds for ``key``.
+    """
+    before = model.calibration_state()
+    yield
+    if store is None or not key or not (model.calibration_state() - before):
+        return
+    if meta is None:
+        old = store.read_meta(key) or {}
+        if not old:
+            return
+        meta = {k: old[k] for k in ("data_key", "fit_seconds", "freq") if k in old}
+    store.save(key, model, meta)
+
+
 def predict_model(
     model: Forecaster,
     config: TrainConfig,
@@ -165,14 +188,8 @@ def predict_model(
     again with it, so a restart does not pay for those refits twice.
     """
     levels = validate_levels(config.levels)
-    before = set(getattr(model, "calibration_", {}) or {})
-    fc = model.predict(config.horizon, future=future, level=levels)
-    if store is not None and key and set(getattr(model, "calibration_", {}) or {}) - before:
-        meta = store.read_meta(key) or {}
-        if meta:
-            keep = ("data_key", "fit_seconds", "freq")
-            store.save(key, model, {k: meta[k] for k in keep if k in meta})
-    return fc
+    with keeping_calibration(model, store, key):
+        return model.predict(config.horizon, future=future, level=levels)
 
 
 def forecast(

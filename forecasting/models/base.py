@@ -117,6 +117,14 @@ class Forecaster:
         self.fitted_ = True
         return self
 
+    def calibration_state(self) -> frozenset:
+        """Keys of the band calibrations this fitted model holds (grows on first predict).
+
+        The engine compares it before and after a predict to know whether the model
+        must be saved again (calibration costs refits; a restart should not redo them).
+        """
+        return frozenset(getattr(self, "calibration_", {}) or {})
+
     def predict(
         self,
         h: int,
