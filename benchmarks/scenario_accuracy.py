@@ -55,11 +55,11 @@ def fit(name: str, history: pd.DataFrame):
 
 
 def sample_rows(models: list[str]) -> list[dict]:
-    from forecasting.data import io
+    from forecasting.data import load
     from forecasting.data.sample import TRUE_EFFECTS, sample_path
     from forecasting.planning import scenarios as sc
 
-    history = io.load(sample_path("csv")).history()
+    history = load(sample_path("csv")).history()
     beta, flag = TRUE_EFFECTS["discount_beta"], TRUE_EFFECTS["promo_flag_multiplier"]
     rows = []
     for name in models:
@@ -119,9 +119,9 @@ def historical_promo_ratio(history: pd.DataFrame) -> float:
 
 
 def rossmann_rows(models: list[str]) -> list[dict]:
-    from forecasting.data import io
+    from forecasting.data import load
 
-    history = io.load(ROSSMANN).history()
+    history = load(ROSSMANN).history()
     hist_ratio = historical_promo_ratio(history)
     base, weekday, alternate = rossmann_plan(history, 42)
     rows = []
@@ -147,11 +147,11 @@ def rossmann_rows(models: list[str]) -> list[dict]:
 
 
 def speed_rows(threads: int | None = None) -> list[dict]:
-    from forecasting.data import io
+    from forecasting.data import load
     from forecasting.data.sample import sample_path
     from forecasting.planning import scenarios as sc
 
-    data = io.load(sample_path("csv"))
+    data = load(sample_path("csv"))
     history = data.history()
     hier = sc.hierarchy_from_data(data)
     model, _ = fit("lightgbm", history)

@@ -51,7 +51,7 @@ def backtest_time(history, freq: str, models: list[str], horizon: int, windows: 
 
 
 def main() -> None:
-    from forecasting.data import io
+    from forecasting.data import load
     from forecasting.data.sample import sample_path
     from forecasting.models import available
 
@@ -60,7 +60,7 @@ def main() -> None:
     ap.add_argument("--horizon", type=int, default=28)
     ap.add_argument("--skip-models", action="store_true", help="only the backtest timing")
     args = ap.parse_args()
-    data = io.load(sample_path("csv"))
+    data = load(sample_path("csv"))
     sku = data.history()
     one = data.history(level="total")
     cases = [

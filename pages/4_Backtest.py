@@ -6,7 +6,7 @@ import streamlit as st
 
 from forecasting.charts import evaluation as eval_charts
 from forecasting.i18n import t
-from forecasting.ui import PAGES, actions, bootstrap, guard, widgets
+from forecasting.ui import bootstrap, guard, widgets
 from forecasting.ui.views import backtest as backtest_view
 
 lang = bootstrap("backtest")
@@ -17,11 +17,8 @@ plot = {"theme": None, "config": {"displaylogo": False}}
 
 view = settings = None
 with guard(lang):
-    view = actions.current_view()
-    if view is None:
-        st.info(t("bt.no_data", lang), icon=":material/info:")
-        st.page_link(PAGES["data"], label=t("nav.data", lang), icon=":material/table_chart:")
-    else:
+    view = backtest_view.data_or_hint(lang)
+    if view is not None:
         widgets.data_line(view, lang)
         settings = backtest_view.settings_form(view, lang)
         backtest_view.run_button(view, settings, lang)

@@ -30,9 +30,9 @@ def backtest_page(**state) -> AppTest:
 def _fresh_memo():
     from forecasting.ui.views import backtest as backtest_view
 
-    backtest_view._memo.clear()
+    backtest_view.reset_memo()
     yield
-    backtest_view._memo.clear()
+    backtest_view.reset_memo()
 
 
 def alert_texts(elements) -> list[str]:

@@ -36,10 +36,10 @@ def test_backtest_never_sees_the_future(monkeypatch):
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
+from forecasting.engine.splits import apply_plan  # noqa: E402
 from forecasting.errors import ShopcastError  # noqa: E402
 from forecasting.evaluation.backtest import (  # noqa: E402
     BacktestFailed,
-    _apply_plan,
     auto_choices,
     backtest,
     check_windows,
@@ -158,7 +158,7 @@ def test_plan_replaces_recorded_drivers_in_the_window(monkeypatch):
     assert (fut.iloc[:-1] == rest).all()  # recorded values elsewhere
     # a plan without ids applies to every series
     both = make_panel(2, 30)
-    out = _apply_plan(
+    out = apply_plan(
         both[both.ds == both.ds.max()].drop(columns="y"),
         pd.DataFrame({"ds": [both.ds.max()], "promo": [5.0]}),
     )
@@ -266,7 +266,8 @@ def test_band_errors_come_from_weights_learned_on_other_windows(monkeypatch, nam
                     "toy_mean": 100.0 + k + b,
                 }
             )
-    model.calibration_[("cv", 3)] = pd.DataFrame(rows)
+    planted = pd.DataFrame(rows)
+    monkeypatch.setattr(model, "member_backtest", lambda h: planted)
     errors = model.selection(3)["errors"] * series_scale(p, 7).iloc[0]
     # in-sample weights would be equal (same MAE) and show errors of 5; each window
     # combined with the other window's weights (its best member) is 10 off
@@ -294,7 +295,8 @@ def test_a_flat_inner_backtest_hands_the_series_to_the_driver_aware_members(monk
         }
         for d in range(6, -1, -1)
     ]
-    model.calibration_[("cv", 7)] = pd.DataFrame(rows)
+    planted = pd.DataFrame(rows)
+    monkeypatch.setattr(model, "member_backtest", lambda h: planted)
     sel = model.selection(7)
     assert sel["flat"] == {uid}
     # seasonal naive "won" the backtest with MAE 0, but only LightGBM reads the plan

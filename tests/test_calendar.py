@@ -178,7 +178,7 @@ def test_period_features_match_daily(freq):
 
 
 def test_week_label_start():
-    # Weeks labelled by their first day (Monday), as forecasting.data.io labels them.
+    # Weeks labelled by their first day (Monday), as forecasting.data labels them.
     mondays = pd.date_range("2025-10-06", "2025-11-24", freq="W-MON")
     start = cal.festival_features(mondays, freq="W-MON", week_label="start").set_index(mondays)
     end = cal.festival_features(mondays + pd.Timedelta(days=6), freq="W-SUN").set_index(mondays)

@@ -10,6 +10,7 @@ import plotly.graph_objects as go
 import pytest
 
 from forecasting.charts import forecast as charts
+from forecasting.charts import style
 from forecasting.i18n import t
 from forecasting.schema import hi_col, lo_col
 from forecasting.ui import exports
@@ -119,13 +120,13 @@ def test_chinese_font_first_in_template(hist, fc):
 
 
 def test_builtin_template_when_asset_missing(monkeypatch, tmp_path, hist, fc):
-    monkeypatch.setattr(charts, "_TEMPLATE_FILE", tmp_path / "missing.json")
-    charts._template_dict.cache_clear()
+    monkeypatch.setattr(style, "_TEMPLATE_FILE", tmp_path / "missing.json")
+    style._template_dict.cache_clear()
     try:
         fig = charts.forecast_figure(hist, fc, "total")
         assert fig.layout.template.layout.font.family.startswith('"WenQuanYi Micro Hei"')
     finally:
-        charts._template_dict.cache_clear()
+        style._template_dict.cache_clear()
 
 
 def test_festival_markers_only_in_range(hist, fc):
@@ -206,6 +207,25 @@ def test_csv_and_excel_downloads(fc):
     np.testing.assert_allclose(back["ets-hi-95"], fc["ets-hi-95"])
     xlsx = exports.to_excel(fc, "en", {"horizon": 14})
     sheets = pd.read_excel(io.BytesIO(xlsx), sheet_name=None)
-    assert set(sheets) == {"Forecast", "settings"}
+    settings = t("export.settings_sheet", "en")
+    assert set(sheets) == {"Forecast", settings}
     assert len(sheets["Forecast"]) == len(fc)
-    assert sheets["settings"].set_index("key")["value"].astype(str).to_dict() == {"horizon": "14"}
+    table = sheets[settings].set_index(t("export.setting.key", "en"))
+    assert table[t("export.setting.value", "en")].astype(str).to_dict() == {
+        t("export.setting.horizon", "en"): "14"
+    }
+    zh = pd.read_excel(io.BytesIO(exports.to_excel(fc, "zh", {"horizon": 14, "odd": 1})), None)
+    assert list(zh[t("export.settings_sheet", "zh")].iloc[:, 0]) == ["预测期数", "odd"]
+
+
+def test_band_trace_is_one_filled_polygon():
+    x = pd.Series(pd.date_range("2024-01-01", periods=3, freq="D"))
+    lo, hi = pd.Series([1.0, 2.0, 3.0]), pd.Series([4.0, 5.0, 6.0])
+    band = style.band_trace(
+        x, lo, hi, color="#2E86AB", alpha=0.1, name="b", group="ets", meta={"role": "band"}
+    )
+    assert list(band.y) == [4.0, 5.0, 6.0, 3.0, 2.0, 1.0]  # hi forwards, lo backwards
+    assert list(pd.to_datetime(band.x)) == [*x, *x[::-1]]
+    assert band.fill == "toself" and band.fillcolor == "rgba(46,134,171,0.1)"
+    assert band.hoverinfo == "skip" and band.showlegend is False and band.legendgroup == "ets"
+    assert style.rgba("#FFFFFF", 0.5) == "rgba(255,255,255,0.5)"

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from forecasting.data import festivals as cal
+from forecasting.data import load
 from forecasting.data import sample as ds
 from forecasting.errors import ShopcastError
 
@@ -250,6 +251,32 @@ def test_bundled_samples_match_generator(shop):
     assert ds.sample_path("xlsx").exists()
     with pytest.raises(ShopcastError):
         ds.sample_path("parquet")
+
+
+def test_sample_path_generates_the_sample_when_not_bundled(tmp_path, monkeypatch):
+    """An installed package has no sample_data/: the same seeded files are generated once."""
+    bundled = {kind: ds.sample_path(kind) for kind in ("csv", "future", "xlsx")}
+    if not bundled["csv"].exists():
+        pytest.skip("sample_data/shop_sales.csv not generated")
+    empty = tmp_path / "installed"
+    empty.mkdir()
+    monkeypatch.setattr(ds, "BUNDLED_DIR", empty)
+    monkeypatch.setenv("SHOPCAST_CACHE_DIR", str(tmp_path / "cache"))
+    path = ds.sample_path("csv")
+    assert path == tmp_path / "cache" / "sample_data" / "shop_sales.csv"
+    assert not list(empty.iterdir())
+    made, shipped = load(path), load(bundled["csv"])
+    pd.testing.assert_frame_equal(made.frame, shipped.frame)
+    assert made.mapping == shipped.mapping and made.freq == shipped.freq
+    assert path.read_bytes() == bundled["csv"].read_bytes()
+    assert ds.sample_path("future").read_bytes() == bundled["future"].read_bytes()
+    assert ds.sample_path("xlsx").read_bytes() == bundled["xlsx"].read_bytes()
+    assert ds.true_effects_markdown() in ds.sample_path("readme").read_text(encoding="utf-8")
+    stamp = path.stat().st_mtime_ns
+    assert ds.sample_path("csv").stat().st_mtime_ns == stamp  # generated once, then reused
+    assert sorted(p.name for p in path.parent.iterdir()) == sorted(
+        ["README.md", "shop_future.csv", "shop_sales.csv", "shop_sales.xlsx"]
+    )
 
 
 def test_write_samples(tmp_path):

@@ -20,7 +20,7 @@ def test_import_forecasting_is_light():
 
 def test_library_modules_are_light():
     mods = (
-        "schema, data.io, data.festivals, models.features, engine.forecast, engine.store, "
+        "schema, data, data.festivals, models.features, engine.forecast, engine.store, "
         "models.conformal, cli.main, models, "
         "models.base, models.naive, models.stats, models.prophet_model, models.gbm, models.neural"
     )

@@ -12,7 +12,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecasting.data import io
+from forecasting.data import (
+    WIDE_ID,
+    ColumnMapping,
+    SalesData,
+    detect_mapping,
+    load,
+    normalize_discount,
+    parse_dates,
+    read_future,
+    read_table,
+    to_flag,
+    to_number,
+)
 from forecasting.errors import ShopcastError
 from forecasting.schema import infer_freq, validate_history
 
@@ -68,7 +80,7 @@ def err(exc_info: pytest.ExceptionInfo) -> ShopcastError:
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030", "utf-16"])
 def test_read_table_encodings_give_same_frame(encoding):
     df = shop_frame(days=5)
-    raw = io.read_table(csv_bytes(df, encoding), name=f"shop_{encoding}.csv")
+    raw = read_table(csv_bytes(df, encoding), name=f"shop_{encoding}.csv")
     assert list(raw.columns) == list(df.columns)  # no BOM glued to the first header
     assert raw["品类"].tolist() == df["品类"].tolist()
     assert raw["销量"].sum() == df["销量"].sum()
@@ -78,7 +90,7 @@ def test_read_table_encodings_give_same_frame(encoding):
 @pytest.mark.parametrize("sep", ["\t", ";", "|"])
 def test_read_table_sniffs_delimiter(sep):
     df = shop_frame(days=3)
-    raw = io.read_table(csv_bytes(df, sep=sep), name="x.txt")
+    raw = read_table(csv_bytes(df, sep=sep), name="x.txt")
     assert raw.shape == df.shape
 
 
@@ -87,7 +99,7 @@ def test_read_table_keeps_quoted_commas_and_skips_title_lines():
         "店铺销售报表\n\n日期,商品,标题,销量\n"
         '2024-01-01,001,"面霜, 50g",3\n2024-01-02,001,"面霜, 50g",4\n'
     )
-    raw = io.read_table(text.encode("gbk"), name="report.csv")
+    raw = read_table(text.encode("gbk"), name="report.csv")
     assert list(raw.columns) == ["日期", "商品", "标题", "销量"]
     assert raw["标题"].iloc[0] == "面霜, 50g"
     assert raw["商品"].iloc[0] == "001"  # product codes keep their leading zeros
@@ -99,12 +111,12 @@ def test_read_table_file_like_and_path(tmp_path):
     buf = _io.BytesIO(csv_bytes(df))
     buf.name = "上传.csv"  # like Streamlit's UploadedFile
     buf.read()  # a rerun may have consumed it already
-    raw = io.read_table(buf)
+    raw = read_table(buf)
     assert raw.attrs["source_name"] == "上传.csv" and len(raw) == len(df)
     path = tmp_path / "shop.csv"
     path.write_bytes(csv_bytes(df))
-    assert io.read_table(path).shape == df.shape
-    assert io.read_table(str(path)).shape == df.shape
+    assert read_table(path).shape == df.shape
+    assert read_table(str(path)).shape == df.shape
 
 
 def test_read_table_xlsx_with_title_row_and_sheets():
@@ -116,16 +128,16 @@ def test_read_table_xlsx_with_title_row_and_sheets():
         df.to_excel(xw, sheet_name="明细", index=False, startrow=2)
         xw.book["明细"]["A1"] = "2024年1月 销售明细"
     data = buf.getvalue()
-    raw = io.read_table(data, name="report.xlsx")  # skips the empty cover sheet
+    raw = read_table(data, name="report.xlsx")  # skips the empty cover sheet
     assert list(raw.columns) == list(df.columns)
     assert pd.api.types.is_datetime64_any_dtype(raw["日期"])
     assert len(raw) == len(df)
-    assert len(io.read_table(data, name="r.xlsx", sheet="明细")) == len(df)
-    assert len(io.read_table(data, name="r.xlsx", sheet=1)) == len(df)
+    assert len(read_table(data, name="r.xlsx", sheet="明细")) == len(df)
+    assert len(read_table(data, name="r.xlsx", sheet=1)) == len(df)
     with pytest.raises(ShopcastError) as e:
-        io.read_table(data, name="r.xlsx", sheet="汇总")
+        read_table(data, name="r.xlsx", sheet="汇总")
     assert err(e).key == "io_sheet" and "明细" in err(e).params["sheets"]
-    data_ = io.load(data, name="report.xlsx")
+    data_ = load(data, name="report.xlsx")
     assert data_.mapping.date == "日期" and data_.freq == "D"
 
 
@@ -133,18 +145,18 @@ def test_read_table_parquet_and_zip():
     df = shop_frame(days=4)
     buf = _io.BytesIO()
     df.to_parquet(buf, index=False)
-    raw = io.read_table(buf.getvalue(), name="x.parquet")
+    raw = read_table(buf.getvalue(), name="x.parquet")
     pd.testing.assert_frame_equal(raw, df, check_dtype=False)
     zbuf = _io.BytesIO()
     with zipfile.ZipFile(zbuf, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("shop.csv", csv_bytes(df, "gbk"))
-    assert io.read_table(zbuf.getvalue(), name="shop.zip").shape == df.shape
+    assert read_table(zbuf.getvalue(), name="shop.zip").shape == df.shape
     zbuf = _io.BytesIO()
     with zipfile.ZipFile(zbuf, "w") as zf:
         zf.writestr("a.csv", csv_bytes(df))
         zf.writestr("b.csv", csv_bytes(df))
     with pytest.raises(ShopcastError) as e:
-        io.read_table(zbuf.getvalue(), name="two.zip")
+        read_table(zbuf.getvalue(), name="two.zip")
     assert err(e).key == "io_zip_contents" and err(e).params["n"] == 2
 
 
@@ -162,7 +174,7 @@ def test_read_table_parquet_and_zip():
 )
 def test_read_table_errors(data, key):
     with pytest.raises(ShopcastError) as e:
-        io.read_table(data, name="bad.csv")
+        read_table(data, name="bad.csv")
     assert err(e).key == key
     assert err(e).params.get("file", "bad.csv") == "bad.csv"
     assert "{" not in err(e).message("zh") and "{" not in err(e).message("en")
@@ -171,7 +183,7 @@ def test_read_table_errors(data, key):
 def test_read_table_random_binary():
     junk = np.random.default_rng(1).integers(0, 256, 4096, dtype=np.uint8).tobytes()
     with pytest.raises(ShopcastError) as e:
-        io.read_table(junk, name="junk.csv")
+        read_table(junk, name="junk.csv")
     assert err(e).key in ("io_binary", "io_encoding")
 
 
@@ -193,19 +205,19 @@ def test_pickle_renamed_csv_is_never_unpickled(tmp_path, protocol):
     path = tmp_path / "sales.csv"
     path.write_bytes(pickle.dumps({"日期": [_Trap()], "销量": [1]}, protocol=protocol))
     with pytest.raises(ShopcastError):
-        io.load(path)
+        load(path)
     assert _UNPICKLED == []  # a pickle would have called _mark while loading
 
 
 def test_too_big_is_refused(tmp_path):
     data = csv_bytes(shop_frame(days=30))
     with pytest.raises(ShopcastError) as e:
-        io.read_table(data, name="big.csv", max_bytes=1000)
+        read_table(data, name="big.csv", max_bytes=1000)
     assert err(e).key == "io_too_big"
     path = tmp_path / "big.csv"
     path.write_bytes(data)
     with pytest.raises(ShopcastError):
-        io.read_table(path, max_bytes=1000)
+        read_table(path, max_bytes=1000)
 
 
 # ------------------------------------------------------------ value parsing
@@ -228,20 +240,20 @@ def test_parse_dates_formats():
             "2016-13-01",
         ]
     )
-    got = io.parse_dates(s)
+    got = parse_dates(s)
     want = pd.Timestamp("2016-11-14")
     assert (got.iloc[[0, 2, 3, 4, 7, 8]] == want).all()
     assert got.iloc[1] == pd.Timestamp("2016-11-04")
     assert got.iloc[5] == got.iloc[6] == pd.Timestamp("2016-11-14 13:05")
     assert got.iloc[9:].isna().all()
-    assert io.parse_dates(pd.Series(["14/11/2016", "01/02/2016"])).tolist() == [
+    assert parse_dates(pd.Series(["14/11/2016", "01/02/2016"])).tolist() == [
         pd.Timestamp("2016-11-14"),
         pd.Timestamp("2016-02-01"),
     ]  # day first when it must be
-    assert io.parse_dates(pd.Series([20161114, 20161115])).iloc[1] == pd.Timestamp("2016-11-15")
-    assert io.parse_dates(pd.Series([42688.0]), excel_serial=True).iloc[0] == want
-    assert io.parse_dates(pd.Series([42688.0])).isna().all()  # not without a date-like name
-    assert io.parse_dates(pd.Series(["2024-03", "2024年4月"])).tolist() == [
+    assert parse_dates(pd.Series([20161114, 20161115])).iloc[1] == pd.Timestamp("2016-11-15")
+    assert parse_dates(pd.Series([42688.0]), excel_serial=True).iloc[0] == want
+    assert parse_dates(pd.Series([42688.0])).isna().all()  # not without a date-like name
+    assert parse_dates(pd.Series(["2024-03", "2024年4月"])).tolist() == [
         pd.Timestamp("2024-03-01"),
         pd.Timestamp("2024-04-01"),
     ]
@@ -249,16 +261,16 @@ def test_parse_dates_formats():
 
 def test_to_number_shop_formats():
     s = pd.Series(["1,234", "¥12.5", "12.5元", "1.2万", " 8 ", "-", "abc", None, "￥1,000.5"])
-    got = io.to_number(s)
+    got = to_number(s)
     assert got.iloc[:5].tolist() == [1234.0, 12.5, 12.5, 12000.0, 8.0]
     assert got.iloc[5:8].isna().all()
     assert got.iloc[8] == 1000.5
 
 
 def test_to_flag():
-    got = io.to_flag(pd.Series([0, "0", "a", "b", None, "是", "否", "双11大促", "", True]))
+    got = to_flag(pd.Series([0, "0", "a", "b", None, "是", "否", "双11大促", "", True]))
     assert got.tolist() == [0, 0, 1, 1, 0, 1, 0, 1, 0, 1]
-    assert io.to_flag(pd.Series([True, False])).tolist() == [1.0, 0.0]
+    assert to_flag(pd.Series([True, False])).tolist() == [1.0, 0.0]
 
 
 @pytest.mark.parametrize(
@@ -271,7 +283,7 @@ def test_to_flag():
     ],
 )
 def test_normalize_discount(values, rule, want):
-    got, used = io.normalize_discount(
+    got, used = normalize_discount(
         pd.Series(values, dtype=object if rule == "off" and isinstance(values[0], str) else None)
     )
     assert used == rule
@@ -280,7 +292,7 @@ def test_normalize_discount(values, rule, want):
 
 
 def test_normalize_discount_forced_rule():
-    got, used = io.normalize_discount(pd.Series([0.9]), rule="paid")
+    got, used = normalize_discount(pd.Series([0.9]), rule="paid")
     assert used == "paid" and got.iloc[0] == pytest.approx(0.1)
 
 
@@ -290,7 +302,7 @@ def test_normalize_discount_forced_rule():
 def test_detect_chinese_long_prefers_units_over_money():
     raw = shop_frame(days=10)
     raw = raw[["销售额", *[c for c in raw.columns if c != "销售额"]]]  # money column first
-    m = io.detect_mapping(raw)
+    m = detect_mapping(raw)
     assert m.date == "日期" and m.target == "销量" and m.layout == "long"
     assert m.ids == ["品类", "商品"]
     assert m.drivers == {"price": "价格", "discount": "折扣", "promo": "促销"}
@@ -313,7 +325,7 @@ def test_detect_english_headers_and_exclusions():
             "revenue": 1.0,
         }
     )
-    m = io.detect_mapping(raw)
+    m = detect_mapping(raw)
     assert (m.date, m.target, m.ids) == ("Date", "Sales", ["Store"])
     assert m.drivers == {
         "open": "Open",
@@ -334,7 +346,7 @@ def test_detect_one_product_key_and_generic_id():
             "店名": ["s1", "s1", "s2"] * 2,
         }
     )
-    m = io.detect_mapping(raw)
+    m = detect_mapping(raw)
     assert m.date == "update_time" and m.target == "sale_count"
     assert m.ids == ["店名", "id"]  # coarse to fine; the title is not a second level
 
@@ -350,51 +362,51 @@ def test_detect_wide_layout_and_load():
             "促销": 0,
         }
     )
-    m = io.detect_mapping(raw)
+    m = detect_mapping(raw)
     assert m.layout == "wide" and m.ids == [] and m.drivers == {"promo": "促销"}
-    data = io.load(csv_bytes(raw), name="wide.csv")
-    assert data.levels() == ["total", io.WIDE_ID]
+    data = load(csv_bytes(raw), name="wide.csv")
+    assert data.levels() == ["total", WIDE_ID]
     assert data.series_ids() == ["口红", "眼霜", "面霜"]
     tot = data.history(level="total")
     assert tot["y"].sum() == pytest.approx(np.arange(30.0).sum() + 150)
     # a long single series is not mistaken for wide
     long = pd.DataFrame({"date": ds, "sales": 1.0, "revenue": 2.0})
-    assert io.detect_mapping(long).layout == "long"
-    assert io.detect_mapping(long).target == "sales"
+    assert detect_mapping(long).layout == "long"
+    assert detect_mapping(long).target == "sales"
 
 
 def test_overrides_win_and_are_checked():
     raw = shop_frame(days=10)
-    m = io.detect_mapping(raw, target="销售额", ids=["商品"], drivers={}, date="日期")
+    m = detect_mapping(raw, target="销售额", ids=["商品"], drivers={}, date="日期")
     assert (m.target, m.ids, m.drivers) == ("销售额", ["商品"], {})
-    assert io.detect_mapping(raw, ids="品类").ids == ["品类"]
-    assert io.detect_mapping(raw, ids=[]).ids == []
-    m = io.detect_mapping(raw.rename(columns={"销量": "Sales"}), target="SALES ")
+    assert detect_mapping(raw, ids="品类").ids == ["品类"]
+    assert detect_mapping(raw, ids=[]).ids == []
+    m = detect_mapping(raw.rename(columns={"销量": "Sales"}), target="SALES ")
     assert m.target == "Sales"  # case and spacing forgiven
     with pytest.raises(ShopcastError) as e:
-        io.detect_mapping(raw, target="件数", name="shop.csv")
+        detect_mapping(raw, target="件数", name="shop.csv")
     assert err(e).key == "io_column_not_found"
     assert err(e).params["file"] == "shop.csv" and err(e).params["column"] == "件数"
     assert "销量" in err(e).params["available"]
     with pytest.raises(ShopcastError) as e:
-        io.detect_mapping(raw, drivers={"price": "原价"})
+        detect_mapping(raw, drivers={"price": "原价"})
     assert err(e).key == "io_column_not_found"
     with pytest.raises(ShopcastError) as e:
-        io.detect_mapping(raw, target="日期")
+        detect_mapping(raw, target="日期")
     assert err(e).key == "io_mapping_conflict"
     with pytest.raises(ShopcastError) as e:
-        io.detect_mapping(raw, layout="tall")
+        detect_mapping(raw, layout="tall")
     assert err(e).key == "io_bad_layout"
 
 
 def test_no_date_column_and_unparseable_dates():
     raw = pd.DataFrame({"商品": ["a", "b", "c"], "销量": [1, 2, 3]})
     with pytest.raises(ShopcastError) as e:
-        io.load(csv_bytes(raw), name="nodate.csv")
+        load(csv_bytes(raw), name="nodate.csv")
     assert err(e).key == "io_no_date_column" and "商品" in err(e).params["columns"]
     raw = pd.DataFrame({"日期": ["昨天", "今天", "明天"], "销量": [1, 2, 3]})
     with pytest.raises(ShopcastError) as e:
-        io.load(csv_bytes(raw), name="bad.csv", date="日期")
+        load(csv_bytes(raw), name="bad.csv", date="日期")
     assert err(e).key == "io_no_valid_dates" and err(e).params["column"] == "日期"
     assert err(e).params["example"] == "昨天"
 
@@ -411,31 +423,31 @@ def test_driver_names():
             "节假日": [0, 1] * 2,
         }
     )
-    m = io.detect_mapping(raw)
+    m = detect_mapping(raw)
     assert m.target == "商品销量" and m.ids == ["商品"]  # not an id although it names 商品
     assert m.drivers == {"price": "折后价", "promo": "活动名称", "holiday": "节假日"}
-    data = io.load(csv_bytes(raw), name="d.csv")
+    data = load(csv_bytes(raw), name="d.csv")
     assert data.frame["promo"].tolist() == [1.0, 0.0] * 2
 
 
 def test_single_date_cannot_be_forecast():
     raw = pd.DataFrame({"日期": ["2024-01-01"] * 3, "商品": ["a", "b", "c"], "销量": [1, 2, 3]})
     with pytest.raises(ShopcastError) as e:
-        io.load(csv_bytes(raw), name="one_day.csv")
+        load(csv_bytes(raw), name="one_day.csv")
     assert e.value.key == "io_too_few_dates" and e.value.params["file"] == "one_day.csv"
 
 
 def test_mapping_round_trip():
-    m = io.ColumnMapping("日期", "销量", ["品类", "商品"], {"price": "价格"})
+    m = ColumnMapping("日期", "销量", ["品类", "商品"], {"price": "价格"})
     d = m.to_dict()
-    assert io.ColumnMapping.from_dict(d) == m
-    assert io.ColumnMapping.from_dict({"date": "d", "target": "y"}).layout == "long"
+    assert ColumnMapping.from_dict(d) == m
+    assert ColumnMapping.from_dict({"date": "d", "target": "y"}).layout == "long"
     with pytest.raises(ShopcastError):
-        io.ColumnMapping.from_dict({**d, "layout": "diagonal"})
-    data = io.load(csv_bytes(shop_frame(days=10)), name="s.csv", mapping=m)
+        ColumnMapping.from_dict({**d, "layout": "diagonal"})
+    data = load(csv_bytes(shop_frame(days=10)), name="s.csv", mapping=m)
     assert data.mapping == m and data.drivers == ["price"]
     with pytest.raises(ShopcastError):
-        io.load(csv_bytes(shop_frame(days=10)), mapping=io.ColumnMapping("日期", "件数"))
+        load(csv_bytes(shop_frame(days=10)), mapping=ColumnMapping("日期", "件数"))
 
 
 # ------------------------------------------------------------------ cleaning
@@ -450,7 +462,7 @@ def test_load_cleans_and_counts():
             "价格": [10.0, 20.0, 10.0, 10.0, None, 10.0],
         }
     )
-    data = io.load(csv_bytes(raw), name="messy.csv")
+    data = load(csv_bytes(raw), name="messy.csv")
     n = data.notes
     assert n["dates_dropped"] == 1 and n["dates_dropped_value"] == "合计"
     assert n["dates_dropped_row"] == 6  # spreadsheet row: header is row 1
@@ -477,7 +489,7 @@ def test_order_level_timestamps_become_daily():
             "数量": [1, 2, 3, 4],
         }
     )
-    data = io.load(csv_bytes(raw), name="orders.csv")
+    data = load(csv_bytes(raw), name="orders.csv")
     assert data.freq == "D" and data.notes["times_floored"] == 4
     assert data.history()["y"].tolist() == [3, 3, 4]
 
@@ -486,11 +498,11 @@ def test_weekly_and_monthly_dates_snap_to_grid():
     ds = pd.date_range("2024-01-05", periods=10, freq="W-FRI")
     raw = pd.DataFrame({"date": ds.strftime("%Y-%m-%d"), "units": 1.0})
     raw.loc[3, "date"] = "2024-01-27"  # a Saturday in a Friday series
-    data = io.load(csv_bytes(raw), name="w.csv")
+    data = load(csv_bytes(raw), name="w.csv")
     assert data.freq == "W-FRI" and data.notes["dates_snapped"] == 1
     assert (data.frame["ds"].dt.dayofweek == 4).all()
     month_end = pd.date_range("2023-01-31", periods=12, freq="ME")
-    data = io.load(
+    data = load(
         csv_bytes(pd.DataFrame({"月份": month_end.strftime("%Y-%m-%d"), "销量": 5})), name="m.csv"
     )
     assert data.freq == "MS" and (data.frame["ds"].dt.day == 1).all()
@@ -500,10 +512,10 @@ def test_weekly_and_monthly_dates_snap_to_grid():
 
 
 @pytest.fixture(scope="module")
-def shop() -> io.SalesData:
+def shop() -> SalesData:
     raw = shop_frame(days=63, start="2024-01-03")  # Wednesday .. Wednesday: partial weeks
     raw = raw.drop(index=[5, 6, 7])  # A01 misses three days
-    return io.load(csv_bytes(raw), name="shop.csv")
+    return load(csv_bytes(raw), name="shop.csv")
 
 
 def test_levels_and_series(shop):
@@ -541,7 +553,7 @@ def test_interpolation_never_crosses_series():
             "units": [1.0, 2.0, None, None, 100.0, 200.0],
         }
     )
-    h = io.load(csv_bytes(raw), name="x.csv").history(fill="interpolate")
+    h = load(csv_bytes(raw), name="x.csv").history(fill="interpolate")
     assert h["y"].tolist() == [1, 2, 2, 100, 100, 200]
 
 
@@ -595,7 +607,7 @@ def test_history_errors(shop):
     with pytest.raises(ShopcastError) as e:
         shop.history(freq="fortnight")
     assert err(e).key == "io_bad_freq"
-    w = io.load(
+    w = load(
         csv_bytes(
             pd.DataFrame(
                 {"date": pd.date_range("2024-01-05", periods=10, freq="W-FRI"), "units": 1}
@@ -609,7 +621,7 @@ def test_history_errors(shop):
 
 def test_weekly_to_monthly_splits_weeks_by_days():
     ds = pd.date_range("2024-01-01", periods=13, freq="W-MON")  # Mondays, Jan..Mar
-    data = io.load(csv_bytes(pd.DataFrame({"date": ds, "units": 7.0})), name="w.csv")
+    data = load(csv_bytes(pd.DataFrame({"date": ds, "units": 7.0})), name="w.csv")
     m = data.history(freq="MS")
     # data covers Jan 1 .. Mar 31 (last week ends Sunday Mar 31): every day worth 1 unit
     assert m["ds"].tolist() == list(pd.to_datetime(["2024-01-01", "2024-02-01", "2024-03-01"]))
@@ -626,7 +638,7 @@ def test_non_nested_levels_get_joined_ids():
             "IsHoliday": [False] * 8 + [True] * 4,
         }
     )
-    data = io.load(csv_bytes(raw), name="wm.csv")
+    data = load(csv_bytes(raw), name="wm.csv")
     assert data.mapping.ids == ["Store", "Dept"] and data.freq == "W-FRI"
     assert data.series_ids() == ["1 / 1", "1 / 2", "2 / 1", "2 / 2"]
     assert data.series_ids("Store") == ["1", "2"]
@@ -649,18 +661,16 @@ def test_read_future_matches_history(shop):
             "促销": 1,
         }
     )
-    fut = io.read_future(csv_bytes(plan), shop, name="plan.csv")
+    fut = read_future(csv_bytes(plan), shop, name="plan.csv")
     assert list(fut.columns) == ["unique_id", "ds", "price", "discount", "promo"]
     assert len(fut) == 14 and set(fut["unique_id"]) == {"A01", "A02"}
     np.testing.assert_allclose(fut["discount"], 0.2)  # same 折 rule as the history
-    cat = io.read_future(csv_bytes(plan), shop, level="品类")
+    cat = read_future(csv_bytes(plan), shop, level="品类")
     assert set(cat["unique_id"]) == {"面霜"} and len(cat) == 7
     # a plan without ids applies to every series
-    every = io.read_future(
-        csv_bytes(plan[plan["商品"] == "A01"].drop(columns=["品类", "商品"])), shop
-    )
+    every = read_future(csv_bytes(plan[plan["商品"] == "A01"].drop(columns=["品类", "商品"])), shop)
     assert len(every) == 28 and every["unique_id"].nunique() == 4
-    wk = io.read_future(csv_bytes(plan), shop, level="total", freq="W")
+    wk = read_future(csv_bytes(plan), shop, level="total", freq="W")
     assert (wk["ds"].dt.dayofweek == 0).all()
 
 
@@ -668,7 +678,7 @@ def test_read_future_matches_history(shop):
 
 
 def test_real_taobao_gbk():
-    data = io.load(real("taobao_double11", "double11_taobao_cosmetics_gbk.csv"))
+    data = load(real("taobao_double11", "double11_taobao_cosmetics_gbk.csv"))
     m = data.mapping
     assert (m.date, m.target) == ("update_time", "sale_count")
     assert m.ids == ["店名", "id"] and m.drivers == {"price": "price"}
@@ -683,7 +693,7 @@ def test_real_taobao_gbk():
 
 def test_real_rossmann_fast_and_correct():
     t0 = time.perf_counter()
-    data = io.load(real("rossmann100", "train.csv"))
+    data = load(real("rossmann100", "train.csv"))
     h = data.history()
     seconds = time.perf_counter() - t0
     m = data.mapping
@@ -699,7 +709,7 @@ def test_real_rossmann_fast_and_correct():
 
 
 def test_real_walmart_zip():
-    data = io.load(real("walmart_weekly", "train.csv.zip"))
+    data = load(real("walmart_weekly", "train.csv.zip"))
     m = data.mapping
     assert (m.date, m.target, m.ids) == ("Date", "Weekly_Sales", ["Store", "Dept"])
     assert m.drivers == {"holiday": "IsHoliday"} and data.freq == "W-FRI"
@@ -711,7 +721,7 @@ def test_real_walmart_zip():
 def test_sample_data_file():
     if not SAMPLE.exists():
         pytest.skip(f"{SAMPLE} not generated yet")
-    data = io.load(SAMPLE)
+    data = load(SAMPLE)
     m = data.mapping
     assert m.date == "日期" and m.target == "销量"
     assert m.ids == ["品类", "商品"]
@@ -719,7 +729,7 @@ def test_sample_data_file():
     validate_history(data.history(level="品类", freq="W"))
     future = SAMPLE.with_name("shop_future.csv")
     if future.exists():
-        fut = io.read_future(future, data)
+        fut = read_future(future, data)
         assert set(fut["unique_id"]) == set(data.series_ids())
         assert fut["ds"].min() > data.frame["ds"].max()
         assert {"price", "discount", "promo"} <= set(fut.columns)

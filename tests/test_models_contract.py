@@ -1,7 +1,9 @@
 """One contract, every registered model (STYLE.md habit 5).
 
 Each model is fitted once per module on a seeded panel; the tests check the
-forecast contract, nested bands, reproducibility and an accuracy bound.
+forecast contract, nested bands, reproducibility, an accuracy bound, a save/load
+round trip through the model store and that the registry's ``uses_drivers`` is
+honest. Models whose spec says ``slow`` (Prophet, TensorFlow) are marked ``slow``.
 """
 
 from __future__ import annotations
@@ -10,7 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecasting.models import available, create
+from forecasting.engine.store import ModelStore
+from forecasting.models import available, create, get_class, spec
 from forecasting.schema import DS, ID, Y, hi_col, lo_col
 from tests.conftest import make_panel
 
@@ -42,15 +45,38 @@ CUT = PANEL[DS].max() - pd.Timedelta(days=H)
 TRAIN, TEST = PANEL[PANEL[DS] <= CUT], PANEL[PANEL[DS] > CUT]
 
 
+def _fit(name: str):
+    return create(name, seed=7, **FAST.get(name, {})).fit(TRAIN, freq="D")
+
+
+def _predict(model, future: pd.DataFrame | None = None, level=LEVELS) -> pd.DataFrame:
+    return model.predict(
+        H, future=TEST.drop(columns=[Y]) if future is None else future, level=level
+    )
+
+
 def _fit_predict(name: str) -> pd.DataFrame:
-    model = create(name, seed=7, **FAST.get(name, {}))
-    model.fit(TRAIN, freq="D")
-    return model.predict(H, future=TEST.drop(columns=[Y]), level=LEVELS)
+    return _predict(_fit(name))
 
 
-@pytest.fixture(scope="module", params=available())
-def result(request):
-    return request.param, _fit_predict(request.param)
+def _param(name: str):
+    return pytest.param(name, marks=pytest.mark.slow) if spec(name).slow else name
+
+
+MODELS = [_param(n) for n in available()]
+
+
+@pytest.fixture(scope="module", params=MODELS)
+def fitted(request):
+    """``(name, fitted model, its forecast of TEST)``, once per model and module."""
+    model = _fit(request.param)
+    return request.param, model, _predict(model)
+
+
+@pytest.fixture
+def result(fitted):
+    name, _, fc = fitted
+    return name, fc
 
 
 def test_shape_and_columns(result):
@@ -112,3 +138,33 @@ def test_clone_is_unfitted_with_same_params(result):
     m = create(name, seed=3, **FAST.get(name, {}))
     c = m.clone()
     assert c.get_params() == m.get_params() and not c.fitted_
+
+
+@pytest.mark.parametrize("name", available())
+def test_spec_matches_the_class(name):
+    cls = get_class(name)
+    assert cls.name == name
+    assert cls.uses_drivers == spec(name).uses_drivers
+
+
+def test_store_round_trip_gives_the_same_forecast(fitted, tmp_path):
+    name, model, fc = fitted
+    store = ModelStore(tmp_path)
+    assert store.save("contract", model, {"data_key": "contract"}) is not None, name
+    again = store.load("contract")
+    assert type(again) is type(model) and again.calibration_state() == model.calibration_state()
+    pd.testing.assert_frame_equal(_predict(again), fc)
+
+
+def test_uses_drivers_is_honest(fitted):
+    """Promotions lift sales by 60% in the panel: promo 0 -> 1 over the whole plan must
+    move a driver-aware model's forecast, and must not move any other model's."""
+    name, model, _ = fitted
+    plan = TEST.drop(columns=[Y])
+    off = _predict(model, plan.assign(promo=0.0), level=[])
+    on = _predict(model, plan.assign(promo=1.0), level=[])
+    if spec(name).uses_drivers:
+        change = (on[name] - off[name]).abs().mean() / off[name].abs().mean()
+        assert change > 0.01, f"{name}: promo 0 -> 1 moved the forecast by {change:.2%}"
+    else:
+        pd.testing.assert_frame_equal(on, off)

@@ -63,8 +63,8 @@ def test_calibration_is_stored_with_the_model(tmp_path):
     )
     model, _ = fit_model(p, "D", "lightgbm", cfg, store=store)
     key = store_key(data_key(p, "D"), "lightgbm", cfg)
-    assert store.load(key).calibration_ == {}
+    assert store.load(key).calibration_state() == frozenset()
     first = predict_model(model, cfg, store=store, key=key)
     reloaded = store.load(key)
-    assert 7 in reloaded.calibration_
+    assert 7 in reloaded.calibration_state()
     pd.testing.assert_frame_equal(predict_model(reloaded, cfg), first)

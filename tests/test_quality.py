@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecasting.data import io, quality
+from forecasting.data import load, quality
 from forecasting.i18n import catalog
 
 LOCALES = Path(__file__).resolve().parents[1] / "forecasting" / "locales"
@@ -49,7 +49,7 @@ def test_summary():
 def test_gaps_filled_reported_from_history_attrs():
     raw = pd.DataFrame({"date": pd.date_range("2024-01-01", periods=30), "units": 5.0})
     raw = raw.drop(index=range(10, 15))
-    h = io.load(raw.to_csv(index=False).encode(), name="g.csv").history()
+    h = load(raw.to_csv(index=False).encode(), name="g.csv").history()
     f = keys(quality.check_history(h, "D"))
     assert f["gaps_filled"].params["count"] == 5 and f["gaps_filled"].severity == "warning"
     assert "gaps_unfilled" not in f
@@ -151,7 +151,7 @@ def test_load_findings_from_notes():
             "折扣": [0.8, 0.9, 1.0, 0.9],
         }
     )
-    data = io.load(raw.to_csv(index=False).encode(), name="n.csv")
+    data = load(raw.to_csv(index=False).encode(), name="n.csv")
     f = keys(quality.load_findings(data))
     assert f["dates_dropped"].params == {"count": 1, "row": 4, "value": "合计"}
     assert f["target_unparseable"].params["value"] == "x"

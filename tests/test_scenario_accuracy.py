@@ -12,7 +12,7 @@ import math
 import pandas as pd
 import pytest
 
-from forecasting.data import io
+from forecasting.data import load
 from forecasting.data.sample import TRUE_EFFECTS, sample_path
 from forecasting.models import create
 from forecasting.planning import scenarios as sc
@@ -33,7 +33,7 @@ def true_uplift(discount: float) -> float:
 
 @pytest.fixture(scope="module")
 def shop():
-    history = io.load(sample_path("csv")).history()
+    history = load(sample_path("csv")).history()
     model = create("lightgbm").fit(history, freq="D")
     return model, sc.base_plan(model, 42)  # neutral plan: no promotion anywhere
 
@@ -71,7 +71,7 @@ def test_discount_uplift_within_25_percent_of_truth(shop_response):
 
 def test_prophet_discount_uplift_within_25_percent_of_truth():
     """Prophet (discount and promo as regressors, no feedback of its own forecasts) on 8 SKUs."""
-    history = io.load(sample_path("csv")).history()
+    history = load(sample_path("csv")).history()
     keep = sorted(history["unique_id"].unique())[::4][:8]
     model = create("prophet").fit(history[history["unique_id"].isin(keep)], freq="D")
     r = sc.estimate_response(model, sc.base_plan(model, 42), "discount", [0.2], window=WINDOW)
@@ -82,7 +82,7 @@ def test_prophet_discount_uplift_within_25_percent_of_truth():
 
 def test_rossmann_promo_uplift_matches_history():
     """Promotion on every open weekday for 6 weeks vs off, against promo/non-promo in history."""
-    history = io.load(shared_file("rossmann100", "train.csv")).history()
+    history = load(shared_file("rossmann100", "train.csv")).history()
     h = history[(history["open"] == 1) & (history["y"] > 0) & (history["ds"].dt.dayofweek < 5)]
     per_store = h.groupby(["unique_id", "promo"])["y"].mean().unstack()
     hist_uplift = float((per_store[1.0] / per_store[0.0]).mean()) - 1  # about +39%

@@ -343,6 +343,45 @@ def test_run_scenarios_rejects_duplicates(toy):
         sc.run_scenarios(model, base, [s("x"), s("x")], 28)
 
 
+def test_compare_is_run_scenarios_kpis_and_warnings(toy):
+    model, base = toy
+    scns = [
+        s("deal", level="品类", series=["护肤"], discount=0.2, promo=True),
+        s("bad", level="品类", series=["服装"], discount=0.1),
+        s("ads", traffic_multiplier=1.5),
+    ]
+    comp = sc.compare(model, base, scns, 28, [80, 95], HIER, by="品类")
+    ok = [scns[0], scns[2]]
+    fc = sc.run_scenarios(model, base, ok, 28, [80, 95], HIER)
+    pd.testing.assert_frame_equal(comp.forecast, fc)
+    futures = sc.scenario_futures(base, ok, HIER)
+    pd.testing.assert_frame_equal(
+        comp.kpis, sc.kpis(fc, futures, "toy", ok, by="品类", hierarchy=HIER)
+    )
+    assert [x.name for x in comp.scenarios] == ["deal", "ads"] and comp.by == "品类"
+    assert [(name, key) for name, key, _ in comp.errors] == [("bad", "scenario_unknown_series")]
+    expected = [w for x in scns for w in sc.range_warnings(model.train_, x, base, HIER, model)]
+    assert comp.warnings == expected
+    with pytest.raises(ShopcastError):  # strict, as the CLI wants it
+        sc.compare(model, base, scns, 28, [80, 95], HIER, skip_failed=False)
+    two = sc.compare([model], base, ok, 28, [80], HIER, model_column=True)
+    assert list(two.kpis.columns[:2]) == ["model", "scenario"] and set(two.kpis["model"]) == {"toy"}
+
+
+def test_compare_uses_the_callers_predict_and_warn(toy):
+    model, base = toy
+    calls = []
+
+    def predict(scenario, baseline):
+        calls.append(None if scenario is None else scenario.name)
+        return sc.predict_scenario(model, base, scenario, 28, [80], None, baseline)
+
+    comp = sc.compare(
+        model, base, [s("deal", discount=0.1)], 28, [80], predict=predict, warn=lambda m, x: []
+    )
+    assert calls == [None, "deal"] and comp.warnings == []
+
+
 # ------------------------------------------------------------------ KPIs
 def _kpi_case():
     """Two series, 10 days; the scenario doubles a1 on days 3-4 and dips 50% on days 5-6."""
@@ -465,7 +504,7 @@ def test_festival_lift_measures_history():
 
 
 def test_hierarchy_from_data(tmp_path):
-    from forecasting.data import io
+    from forecasting.data import load
 
     df = pd.DataFrame(
         {
@@ -477,8 +516,17 @@ def test_hierarchy_from_data(tmp_path):
     )
     path = tmp_path / "d.csv"
     df.to_csv(path, index=False)
-    hier = sc.hierarchy_from_data(io.load(path))
+    hier = sc.hierarchy_from_data(load(path))
     assert hier.set_index(ID)["品类"].to_dict() == {"抱枕": "家居", "精华": "护肤", "面霜": "护肤"}
+    data = load(path)
+    at = sc.hierarchy_at(data, "品类", ["护肤", "家居"])
+    assert at.to_dict("records") == [  # in the order of the finest series (抱枕, 精华)
+        {ID: "家居", "品类": "家居"},
+        {ID: "护肤", "品类": "护肤"},
+    ]
+    assert sc.hierarchy_at(data, "品类", ["护肤"]) is None  # one series: nothing to target
+    assert sc.hierarchy_at(data, "total", ["a", "b"]) is None
+    assert sc.hierarchy_at(data, "商品", ["面霜", "精华", "鞋"]) is None  # data does not match
 
 
 # ------------------------------------------------------------------ CLI

@@ -29,6 +29,6 @@ class MeanModel(Forecaster):
 
 def register(monkeypatch) -> None:
     """Make ``toy_mean`` a registered model for this test."""
-    from forecasting.models import REGISTRY
+    from forecasting.models import REGISTRY, ModelSpec
 
-    monkeypatch.setitem(REGISTRY, TOY, ("tests.toy_models", "MeanModel"))
+    monkeypatch.setitem(REGISTRY, TOY, ModelSpec(TOY, "tests.toy_models", "MeanModel", "pandas"))

@@ -2,8 +2,9 @@
 
 Pure functions (no streamlit) over the backtest contract (``unique_id, ds,
 cutoff, y`` + model columns) and the tidy tables of ``forecasting.evaluation.metrics``.
-They share the look of ``forecasting.charts.forecast`` (template, model colours and
-names); every visible string goes through ``forecasting.i18n.t``.
+They share the look of ``forecasting.charts.style`` (template, model colours, band
+trace) and the names of ``forecasting.charts.forecast``; every visible string goes
+through ``forecasting.i18n.t`` and names from the data are made inert for Plotly.
 """
 
 from __future__ import annotations
@@ -14,13 +15,13 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from forecasting.charts.forecast import (
+from forecasting.charts.forecast import model_label, series_label
+from forecasting.charts.style import (
     FESTIVAL_COLOR,
     HISTORY_COLOR,
-    _rgba,
+    band_trace,
     model_color,
-    model_label,
-    series_label,
+    plotly_text,
     template,
 )
 from forecasting.i18n import t
@@ -79,15 +80,16 @@ def horizon_figure(
     fig = go.Figure()
     for alias in chosen:
         part = errors[errors["model"] == alias].sort_values("step")
+        name = plotly_text(model_label(alias, lang))
         fig.add_trace(
             go.Scatter(
                 x=part["step"],
                 y=part[metric],
                 mode="lines+markers" if len(part) <= 30 else "lines",
-                name=model_label(alias, lang),
+                name=name,
                 line={"color": model_color(alias, order), "width": 2.2},
                 marker={"size": 5},
-                hovertemplate=f"%{{y:{_hover(metric)}}}<extra>{model_label(alias, lang)}</extra>",
+                hovertemplate=f"%{{y:{_hover(metric)}}}<extra>{name}</extra>",
                 meta={"role": "horizon", "model": alias},
             )
         )
@@ -141,14 +143,7 @@ def backtest_figure(
     all_models = model_aliases(cv)
     chosen = [m for m in (models if models is not None else all_models) if m in all_models]
     cuts = sorted(pd.to_datetime(part[CUTOFF].unique()))
-    actual = part.drop_duplicates(DS)[[DS, Y]]
-    if history is not None and len(cuts):
-        h = int(part.groupby(CUTOFF).size().max())
-        hist = history[history[ID].astype(str) == sid][[DS, Y]]
-        before = hist[hist[DS] <= cuts[0]].tail(context if context is not None else h)
-        actual = pd.concat([before, hist[hist[DS] > cuts[0]]]).drop_duplicates(DS)
-        actual = actual[actual[DS] <= part[DS].max()]
-    actual = actual.sort_values(DS)
+    actual = _actuals(part, cuts, sid, history, context)
 
     fig = go.Figure()
     fig.add_trace(
@@ -163,49 +158,97 @@ def backtest_figure(
         )
     )
     for alias in chosen:
-        color = model_color(alias, all_models)
-        label = model_label(alias, lang)
         has_band = level is not None and float(level) in {float(v) for v in levels_of(cv, alias)}
-        for k, cut in enumerate(cuts):
-            w = part[part[CUTOFF] == cut]
-            if w[alias].isna().all():
-                continue
-            if has_band:
-                lo, hi = w[lo_col(alias, level)], w[hi_col(alias, level)]
-                fig.add_trace(
-                    go.Scatter(
-                        x=pd.concat([w[DS], w[DS].iloc[::-1]]),
-                        y=pd.concat([hi, lo.iloc[::-1]]),
-                        fill="toself",
-                        fillcolor=_rgba(color, 0.12),
-                        line={"width": 0},
-                        mode="lines",
-                        hoverinfo="skip",
-                        showlegend=False,
-                        legendgroup=alias,
-                        name=t("bt.chart.band", lang, model=label, level=f"{level:g}%"),
-                        meta={
-                            "role": "band",
-                            "model": alias,
-                            "cutoff": str(cut.date()),
-                            "lo": lo_col(alias, level),
-                            "hi": hi_col(alias, level),
-                        },
-                    )
-                )
+        _add_windows(fig, part, cuts, alias, model_color(alias, all_models), lang, has_band, level)
+    shapes, notes = _cutoff_marks(cuts, lang)
+    series = plotly_text(series_label(sid, lang))
+    fig.update_layout(
+        template=template(),
+        title={
+            "text": title or t("bt.chart.windows_title", lang, series=series, n=len(cuts)),
+            "subtitle": {"text": t("bt.chart.windows_note", lang)},
+        },
+        yaxis_title=t("chart.sales", lang),
+        legend={"groupclick": "togglegroup"},
+        height=440,
+        shapes=shapes,
+        annotations=notes,
+        margin={"t": 96},
+    )
+    return fig
+
+
+def _actuals(
+    part: pd.DataFrame,
+    cuts: Sequence[pd.Timestamp],
+    sid: str,
+    history: pd.DataFrame | None,
+    context: int | None,
+) -> pd.DataFrame:
+    """``ds, y`` of the actual line: the backtest's own ``y``, or history with context."""
+    actual = part.drop_duplicates(DS)[[DS, Y]]
+    if history is not None and len(cuts):
+        h = int(part.groupby(CUTOFF).size().max())
+        hist = history[history[ID].astype(str) == sid][[DS, Y]]
+        before = hist[hist[DS] <= cuts[0]].tail(context if context is not None else h)
+        actual = pd.concat([before, hist[hist[DS] > cuts[0]]]).drop_duplicates(DS)
+        actual = actual[actual[DS] <= part[DS].max()]
+    return actual.sort_values(DS)
+
+
+def _add_windows(
+    fig: go.Figure,
+    part: pd.DataFrame,
+    cuts: Sequence[pd.Timestamp],
+    alias: str,
+    color: str,
+    lang: str,
+    has_band: bool,
+    level: float | None,
+) -> None:
+    """One model's band (if shaded) and line per window; one legend entry in all."""
+    label = plotly_text(model_label(alias, lang))
+    for k, cut in enumerate(cuts):
+        w = part[part[CUTOFF] == cut]
+        if w[alias].isna().all():
+            continue
+        if has_band:
+            lo, hi = lo_col(alias, level), hi_col(alias, level)
             fig.add_trace(
-                go.Scatter(
-                    x=w[DS],
-                    y=w[alias],
-                    mode="lines",
-                    name=label,
-                    legendgroup=alias,
-                    showlegend=k == 0,
-                    line={"color": color, "width": 2},
-                    hovertemplate=f"%{{y:,.0f}}<extra>{label}</extra>",
-                    meta={"role": "forecast", "model": alias, "cutoff": str(cut.date())},
+                band_trace(
+                    w[DS],
+                    w[lo],
+                    w[hi],
+                    color=color,
+                    alpha=0.12,
+                    name=t("bt.chart.band", lang, model=label, level=f"{level:g}%"),
+                    group=alias,
+                    meta={
+                        "role": "band",
+                        "model": alias,
+                        "cutoff": str(cut.date()),
+                        "lo": lo,
+                        "hi": hi,
+                    },
                 )
             )
+        fig.add_trace(
+            go.Scatter(
+                x=w[DS],
+                y=w[alias],
+                mode="lines",
+                name=label,
+                legendgroup=alias,
+                showlegend=k == 0,
+                line={"color": color, "width": 2},
+                hovertemplate=f"%{{y:,.0f}}<extra>{label}</extra>",
+                meta={"role": "forecast", "model": alias, "cutoff": str(cut.date())},
+            )
+        )
+
+
+def _cutoff_marks(cuts: Sequence[pd.Timestamp], lang: str) -> tuple[list[dict], list[dict]]:
+    """A dashed vertical line (shape ``name="cutoff"``) and a label per cut-off."""
     shapes, notes = [], []
     for k, cut in enumerate(cuts, start=1):
         shapes.append(
@@ -231,21 +274,7 @@ def backtest_figure(
                 "font": {"size": 10, "color": CUTOFF_COLOR},
             }
         )
-    fig.update_layout(
-        template=template(),
-        title={
-            "text": title
-            or t("bt.chart.windows_title", lang, series=series_label(sid, lang), n=len(cuts)),
-            "subtitle": {"text": t("bt.chart.windows_note", lang)},
-        },
-        yaxis_title=t("chart.sales", lang),
-        legend={"groupclick": "togglegroup"},
-        height=440,
-        shapes=shapes,
-        annotations=notes,
-        margin={"t": 96},
-    )
-    return fig
+    return shapes, notes
 
 
 # -------------------------------------------------------------- leaderboard
@@ -273,7 +302,7 @@ def leaderboard_figure(
         else board[["model"]].assign(**{metric: np.nan})
     )
     frame = frame.dropna(subset=[metric]).iloc[::-1]  # best (first row) drawn on top
-    labels = [model_label(m, lang) for m in frame["model"]]
+    labels = [plotly_text(model_label(m, lang)) for m in frame["model"]]
     fmt = _hover(metric)
     text = [f"{v:{fmt}}" for v in frame[metric]]
     fig = go.Figure(
@@ -325,16 +354,17 @@ def festival_figure(
     ]
     models = [c for c in festival_table.columns if c not in ("festival", ID, "metric")]
     groups = list(rows["festival"])
-    names = [festival_group_label(g, lang) for g in groups]
+    names = [plotly_text(festival_group_label(g, lang)) for g in groups]
     fig = go.Figure()
     for alias in models:
+        name = plotly_text(model_label(alias, lang))
         fig.add_trace(
             go.Bar(
                 x=names,
                 y=rows[alias],
-                name=model_label(alias, lang),
+                name=name,
                 marker={"color": model_color(alias, models)},
-                hovertemplate=f"%{{x}}: %{{y:{_hover(metric)}}}<extra>{model_label(alias, lang)}</extra>",
+                hovertemplate=f"%{{x}}: %{{y:{_hover(metric)}}}<extra>{name}</extra>",
                 meta={"role": "festival", "model": alias},
             )
         )

@@ -7,73 +7,39 @@ labels render in the browser and in exported HTML.
 
 Column names come from the data contract only (``unique_id, ds, y`` and the
 forecast's ``Alias``, ``Alias-lo-L``, ``Alias-hi-L``), so no builder needs to
-know which model produced a column.
+know which model produced a column. Names taken from the data (series, models,
+festivals) pass through ``style.plotly_text``, so Plotly shows them as typed and
+never renders markup in them.
 """
 
 from __future__ import annotations
 
-import copy
-import json
 from collections.abc import Iterable, Mapping, Sequence
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from forecasting.charts.style import (
+    FESTIVAL_COLOR,
+    HISTORY_COLOR,
+    band_trace,
+    hover_name,
+    level_text,
+    model_color,
+    plotly_text,
+    rgba,
+    template,
+)
 from forecasting.i18n import t
+from forecasting.reports.safe import escape_html
 from forecasting.schema import DS, ID, Y, hi_col, levels_of, lo_col, model_aliases
 
-FONT_FAMILY = (
-    '"WenQuanYi Micro Hei", "Microsoft YaHei", "PingFang SC", "Noto Sans CJK SC", sans-serif'
-)
-HISTORY_COLOR = "#1F2333"
-FESTIVAL_COLOR = "#8A90A6"
-PALETTE = ("#E4572E", "#2E86AB", "#3BB273", "#7768AE", "#F2A541", "#17BEBB", "#C84C8C")
-# Fixed colours per registered model, so a model keeps its colour when others are hidden.
-MODEL_COLORS = {
-    "seasonal_naive": "#8A90A6",
-    "ets": "#2E86AB",
-    "prophet": "#3BB273",
-    "lightgbm": "#E4572E",
-    "mlp": "#7768AE",
-    "lstm": "#F2A541",
-}
 TOTAL_IDS = frozenset({"total", "__total__", "all", "_all_"})
-_TEMPLATE_FILE = Path(__file__).resolve().parents[2] / "assets" / "plotly_template.json"
 
 
-# ----------------------------------------------------------------------------- look
-@cache
-def _template_dict() -> dict[str, Any]:
-    """The house template: ``assets/plotly_template.json`` when present, else built in.
-
-    The JSON file is what a designer edits; the fallback keeps an installed
-    package (without the repo's ``assets/``) rendering Chinese correctly.
-    """
-    if _TEMPLATE_FILE.exists():
-        try:
-            return json.loads(_TEMPLATE_FILE.read_text(encoding="utf-8"))
-        except (OSError, ValueError):  # a broken asset must not break every chart
-            pass
-    return {
-        "layout": {
-            "font": {"family": FONT_FAMILY, "size": 13, "color": HISTORY_COLOR},
-            "colorway": list(PALETTE),
-            "hovermode": "x unified",
-            "plot_bgcolor": "#FFFFFF",
-            "paper_bgcolor": "#FFFFFF",
-        }
-    }
-
-
-def template() -> go.layout.Template:
-    """A fresh copy of the Shopcast Plotly template (CJK font first)."""
-    return go.layout.Template(copy.deepcopy(_template_dict()))
-
-
+# ----------------------------------------------------------------------------- names
 def model_label(alias: str, lang: str = "zh") -> str:
     """Display name of a model alias (``model.<alias>.name``), the alias if untranslated."""
     key = f"model.{alias}.name"
@@ -86,32 +52,9 @@ def series_label(series_id: str, lang: str = "zh") -> str:
     return t("chart.total", lang) if str(series_id).lower() in TOTAL_IDS else str(series_id)
 
 
-def model_color(alias: str, order: Sequence[str] = ()) -> str:
-    """Stable colour of a model: its registered colour, else by position in ``order``."""
-    if alias in MODEL_COLORS:
-        return MODEL_COLORS[alias]
-    idx = list(order).index(alias) if alias in order else abs(hash(alias))
-    return PALETTE[idx % len(PALETTE)]
-
-
-def _rgba(hex_color: str, alpha: float) -> str:
-    h = hex_color.lstrip("#")
-    r, g, b = (int(h[i : i + 2], 16) for i in (0, 2, 4))
-    return f"rgba({r},{g},{b},{alpha})"
-
-
 def _band_alpha(rank: int, n: int) -> float:
     """Opacity of a band: widest (rank 0) lightest; stacked bands add up."""
     return 0.1 if n <= 1 or rank == 0 else 0.16
-
-
-def _hover_name(name: str) -> str:
-    """``name: `` for a hovertemplate, with Plotly's template characters escaped."""
-    return name.replace("%{", "% {") + ": "
-
-
-def _level_text(level: float) -> str:
-    return f"{int(level)}%" if float(level).is_integer() else f"{level}%"
 
 
 # ------------------------------------------------------------------- forecast chart
@@ -163,70 +106,76 @@ def forecast_figure(
             mode="lines",
             name=t("chart.history", lang),
             line={"color": HISTORY_COLOR, "width": 1.6},
-            hovertemplate=_hover_name(t("chart.history", lang)) + "%{y:,.0f}<extra></extra>",
+            hovertemplate=hover_name(t("chart.history", lang)) + "%{y:,.0f}<extra></extra>",
             meta={"role": "history"},
         )
     )
     shown_levels: set[float] = set()
     for alias in chosen:
-        color = model_color(alias, all_models)
-        label = model_label(alias, lang)
         have = levels_of(forecast, alias)
         use = [lv for lv in have if wanted is None or float(lv) in wanted]
         use = sorted(use, reverse=True)  # widest first, so narrower bands draw on top
         shown_levels.update(float(lv) for lv in use)
-        x_band = pd.concat([fc[DS], fc[DS].iloc[::-1]])
-        for rank, lv in enumerate(use):
-            lo, hi = lo_col(alias, lv), hi_col(alias, lv)
-            fig.add_trace(
-                go.Scatter(
-                    x=x_band,
-                    y=pd.concat([fc[hi], fc[lo].iloc[::-1]]),
-                    fill="toself",
-                    fillcolor=_rgba(color, _band_alpha(rank, len(use))),
-                    line={"width": 0},
-                    mode="lines",
-                    hoverinfo="skip",
-                    name=t("chart.band", lang, model=label, level=_level_text(lv)),
-                    legendgroup=alias,
-                    showlegend=False,
-                    meta={"role": "band", "model": alias, "level": lv, "lo": lo, "hi": hi},
-                )
-            )
-        # Band values travel with the line's hover, so one unified tooltip says it all.
-        # A custom template hides the trace name in unified hover: put it back in front.
-        hover = _hover_name(label) + "%{y:,.0f}"
-        custom = []
-        for lv in sorted(use):
-            i = len(custom)
-            custom += [fc[lo_col(alias, lv)], fc[hi_col(alias, lv)]]
-            hover += (
-                f"  ({_level_text(lv)}: %{{customdata[{i}]:,.0f}}–%{{customdata[{i + 1}]:,.0f}})"
-            )
-        fig.add_trace(
-            go.Scatter(
-                x=fc[DS],
-                y=fc[alias],
-                mode="lines+markers" if len(fc) <= 16 else "lines",
-                name=label,
-                line={"color": color, "width": 2.4},
-                marker={"size": 5},
-                legendgroup=alias,
-                customdata=np.column_stack(custom) if custom else None,
-                hovertemplate=hover + "<extra></extra>",
-                meta={"role": "forecast", "model": alias},
-            )
-        )
+        _add_model(fig, fc, alias, use, model_color(alias, all_models), lang)
 
     start = hist[DS].min() if len(hist) else fc[DS].min()
     end = fc[DS].max() if len(fc) else hist[DS].max()
     _add_festivals(fig, festivals, start, end, lang)
-
     if title is None:
-        title = t("chart.forecast_title", lang, series=series_label(series_id, lang))
+        title = t("chart.forecast_title", lang, series=plotly_text(series_label(series_id, lang)))
+    _forecast_layout(fig, title, shown_levels, lang)
+    _initial_view(fig, hist, fc, chosen, shown_levels, window)
+    return fig
+
+
+def _add_model(
+    fig: go.Figure, fc: pd.DataFrame, alias: str, use: Sequence[float], color: str, lang: str
+) -> None:
+    """A model's bands (``use``, widest first) and then its line, one legend group."""
+    raw = model_label(alias, lang)
+    label = plotly_text(raw)
+    for rank, lv in enumerate(use):
+        lo, hi = lo_col(alias, lv), hi_col(alias, lv)
+        fig.add_trace(
+            band_trace(
+                fc[DS],
+                fc[lo],
+                fc[hi],
+                color=color,
+                alpha=_band_alpha(rank, len(use)),
+                name=t("chart.band", lang, model=label, level=level_text(lv)),
+                group=alias,
+                meta={"role": "band", "model": alias, "level": lv, "lo": lo, "hi": hi},
+            )
+        )
+    # Band values travel with the line's hover, so one unified tooltip says it all.
+    # A custom template hides the trace name in unified hover: put it back in front.
+    hover = hover_name(raw) + "%{y:,.0f}"
+    custom = []
+    for lv in sorted(use):
+        i = len(custom)
+        custom += [fc[lo_col(alias, lv)], fc[hi_col(alias, lv)]]
+        hover += f"  ({level_text(lv)}: %{{customdata[{i}]:,.0f}}–%{{customdata[{i + 1}]:,.0f}})"
+    fig.add_trace(
+        go.Scatter(
+            x=fc[DS],
+            y=fc[alias],
+            mode="lines+markers" if len(fc) <= 16 else "lines",
+            name=label,
+            line={"color": color, "width": 2.4},
+            marker={"size": 5},
+            legendgroup=alias,
+            customdata=np.column_stack(custom) if custom else None,
+            hovertemplate=hover + "<extra></extra>",
+            meta={"role": "forecast", "model": alias},
+        )
+    )
+
+
+def _forecast_layout(fig: go.Figure, title: str, shown_levels: set[float], lang: str) -> None:
     subtitle = ""
     if shown_levels:
-        lv_text = " / ".join(_level_text(lv) for lv in sorted(shown_levels))
+        lv_text = " / ".join(level_text(lv) for lv in sorted(shown_levels))
         subtitle = t("chart.band_note", lang, levels=lv_text)
     fig.update_layout(
         template=template(),
@@ -242,8 +191,6 @@ def forecast_figure(
             "type": "date",
         },
     )
-    _initial_view(fig, hist, fc, chosen, shown_levels, window)
-    return fig
 
 
 def _range_buttons(lang: str) -> dict[str, Any]:
@@ -340,7 +287,7 @@ def _add_festivals(
                     "y0": 0,
                     "y1": 1,
                     "yref": "paper",
-                    "fillcolor": _rgba(FESTIVAL_COLOR, 0.07),
+                    "fillcolor": rgba(FESTIVAL_COLOR, 0.07),
                     "line": {"width": 0},
                     "layer": "below",
                 }
@@ -364,7 +311,7 @@ def _add_festivals(
                     "y": 1,
                     "yref": "paper",
                     "yanchor": "top",
-                    "text": str(row.label),
+                    "text": plotly_text(row.label),
                     "showarrow": False,
                     "font": {"size": 10, "color": "#5C6279"},
                     "bgcolor": "rgba(255,255,255,0.8)",
@@ -378,7 +325,7 @@ def _add_festivals(
             mode="markers",
             marker={"symbol": "triangle-up", "size": 9, "color": FESTIVAL_COLOR},
             name=t("chart.festivals", lang),
-            text=fest["label"].astype(str),
+            text=fest["label"].map(plotly_text),
             hovertemplate="%{text}<extra></extra>",
             meta={"role": "festival"},
         )
@@ -417,7 +364,7 @@ def history_figure(
                 x=part[DS],
                 y=part[Y],
                 mode="lines",
-                name=series_label(uid, lang),
+                name=plotly_text(series_label(uid, lang)),
                 line={"width": 1.5, "color": HISTORY_COLOR if len(ids) == 1 else None},
                 hovertemplate="%{y:,.0f}",
                 meta={"role": "history", "series": str(uid)},
@@ -459,7 +406,7 @@ def fit_time_figure(
     if "source" not in frame:
         frame["source"] = "trained"
     frame = frame.dropna(subset=["fit_seconds"]).iloc[::-1]  # first model on top
-    labels = [model_label(m, lang) for m in frame["model"]]
+    labels = [plotly_text(model_label(m, lang)) for m in frame["model"]]
     colors = [
         model_color(m) if src == "trained" else "#C9CCD6"
         for m, src in zip(frame["model"], frame["source"], strict=True)
@@ -493,12 +440,17 @@ def fit_time_figure(
 
 
 def figure_html(fig: go.Figure, title: str | None = None) -> str:
-    """A self-contained HTML page of ``fig`` (plotly.js inlined: works offline)."""
-    html = fig.to_html(
+    """A self-contained HTML page of ``fig`` (plotly.js inlined: works offline).
+
+    ``title`` usually carries a series name from the data, so it is escaped:
+    a SKU named ``</title><script>...`` stays text in the page's ``<title>``.
+    """
+    page = fig.to_html(
         include_plotlyjs=True,
         full_html=True,
         config={"displaylogo": False, "responsive": True},
     )
     if title:
-        html = html.replace("<head>", f"<head><meta charset='utf-8'><title>{title}</title>", 1)
-    return html
+        head = f"<head><meta charset='utf-8'><title>{escape_html(title)}</title>"
+        page = page.replace("<head>", head, 1)
+    return page

@@ -3,9 +3,10 @@
 Pure functions (no streamlit) over the outputs of ``forecasting.planning.scenarios``:
 the stacked forecast (``unique_id, ds, scenario, Alias, Alias-lo-L...``), the
 KPI table of ``scenarios.kpis`` and the response table of
-``scenarios.estimate_response``. They share the look of ``forecasting.charts.forecast``
-(template, palette, CJK font); every visible string goes through
-``forecasting.i18n.t``.
+``scenarios.estimate_response``. They share the look of ``forecasting.charts.style``
+(template, palette, band trace, CJK font); every visible string goes through
+``forecasting.i18n.t``, and scenario names (typed by the user) are made inert
+for Plotly.
 
 Several series on one line (all products, or one category) need their bands
 combined. Quantiles do not add up, so the half-widths are combined as
@@ -23,7 +24,16 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from forecasting.charts.forecast import HISTORY_COLOR, PALETTE, _rgba, template
+from forecasting.charts.style import (
+    HISTORY_COLOR,
+    PALETTE,
+    band_trace,
+    hover_name,
+    level_text,
+    plotly_text,
+    rgba,
+    template,
+)
 from forecasting.i18n import t
 from forecasting.planning.inventory import DEFAULT_RHO
 from forecasting.planning.scenarios import BASELINE
@@ -158,41 +168,73 @@ def comparison_figure(
         level = None
     order = _order(agg)
     fig = go.Figure()
-    if history is not None and len(history):
-        hist = (
-            history if ids is None else history[history[ID].astype(str).isin([str(i) for i in ids])]
-        )
-        daily = hist.groupby(DS, sort=True)[Y].sum(min_count=1).iloc[-history_days:]
-        fig.add_trace(
-            go.Scatter(
-                x=daily.index,
-                y=daily.to_numpy(),
-                mode="lines",
-                name=t("chart.history", lang),
-                line={"color": HISTORY_COLOR, "width": 1.3},
-                hovertemplate=t("chart.history", lang) + ": %{y:,.0f}<extra></extra>",
-                meta={"role": "history"},
-            )
-        )
+    with_history = history is not None and len(history) > 0
+    if with_history:
+        fig.add_trace(_history_line(history, ids, history_days, lang))
+    _add_scenarios(fig, agg, order, alias, level, lang)
+    _shade_windows(fig, scenarios, order, agg, lang)
+    target = plotly_text(target_label) if target_label else t("sc.target.all", lang)
+    subtitle = ""
+    if level is not None:
+        key = "sc.chart.band_note_sum" if agg[ID].iloc[0] == ALL_LABEL else "sc.chart.band_note"
+        subtitle = t(key, lang, level=level_text(level), rho=f"{rho:g}")
+    fig.update_layout(
+        template=template(),
+        title={"text": t("sc.chart.title", lang, target=target), "subtitle": {"text": subtitle}},
+        yaxis_title=t("chart.sales", lang),
+        hovermode="x unified",
+        height=480,
+        margin={"t": 100, "b": 40},
+        legend={"groupclick": "togglegroup"},
+        xaxis={"type": "date", "rangeslider": {"visible": True, "thickness": 0.06}},
+    )
+    _focus(fig, agg, scenarios, with_history, alias, level)
+    return fig
+
+
+def _history_line(
+    history: pd.DataFrame, ids: Sequence[str] | None, days: int, lang: str
+) -> go.Scatter:
+    """The last ``days`` periods of history of the chosen series, summed."""
+    hist = history if ids is None else history[history[ID].astype(str).isin([str(i) for i in ids])]
+    daily = hist.groupby(DS, sort=True)[Y].sum(min_count=1).iloc[-days:]
+    return go.Scatter(
+        x=daily.index,
+        y=daily.to_numpy(),
+        mode="lines",
+        name=t("chart.history", lang),
+        line={"color": HISTORY_COLOR, "width": 1.3},
+        hovertemplate=hover_name(t("chart.history", lang)) + "%{y:,.0f}<extra></extra>",
+        meta={"role": "history"},
+    )
+
+
+def _add_scenarios(
+    fig: go.Figure,
+    agg: pd.DataFrame,
+    order: Sequence[str],
+    alias: str,
+    level: float | None,
+    lang: str,
+) -> None:
+    """Every scenario's band, then the lines: the scenarios, and the baseline on top."""
     lines = []
     for rank, name in enumerate(order):
         part = agg[agg[SCENARIO] == name].sort_values(DS)
         color = scenario_color(name, order)
-        label = scenario_label(name, lang)
+        raw = scenario_label(name, lang)
+        label = plotly_text(raw)
         if level is not None:
             lo, hi = lo_col(alias, level), hi_col(alias, level)
             fig.add_trace(
-                go.Scatter(
-                    x=pd.concat([part[DS], part[DS].iloc[::-1]]),
-                    y=pd.concat([part[hi], part[lo].iloc[::-1]]),
-                    fill="toself",
-                    fillcolor=_rgba(color, 0.10 if name == BASELINE else 0.14),
-                    line={"width": 0},
-                    mode="lines",
-                    hoverinfo="skip",
-                    showlegend=False,
-                    legendgroup=name,
-                    name=t("sc.chart.band", lang, name=label, level=_level_text(level)),
+                band_trace(
+                    part[DS],
+                    part[lo],
+                    part[hi],
+                    color=color,
+                    alpha=0.10 if name == BASELINE else 0.14,
+                    name=t("sc.chart.band", lang, name=label, level=level_text(level)),
+                    group=name,
                     meta={"role": "band", "scenario": name, "level": level, "lo": lo, "hi": hi},
                 )
             )
@@ -209,7 +251,7 @@ def comparison_figure(
                     "width": 2.0 if name == BASELINE else 2.4,
                     "dash": "dot" if name == BASELINE else "solid",
                 },
-                hovertemplate=label.replace("%{", "% {") + ": %{y:,.0f}<extra></extra>",
+                hovertemplate=hover_name(raw) + "%{y:,.0f}<extra></extra>",
                 meta={"role": "scenario", "scenario": name},
             )
         )
@@ -217,28 +259,6 @@ def comparison_figure(
     # baseline, and the dotted baseline must stay visible on top of it.
     for tr in lines[1:] + lines[:1] if order and order[0] == BASELINE else lines:
         fig.add_trace(tr)
-    _shade_windows(fig, scenarios, order, agg, lang)
-    title = t("sc.chart.title", lang, target=target_label or t("sc.target.all", lang))
-    subtitle = ""
-    if level is not None:
-        key = "sc.chart.band_note_sum" if agg[ID].iloc[0] == ALL_LABEL else "sc.chart.band_note"
-        subtitle = t(key, lang, level=_level_text(level), rho=f"{rho:g}")
-    fig.update_layout(
-        template=template(),
-        title={"text": title, "subtitle": {"text": subtitle}},
-        yaxis_title=t("chart.sales", lang),
-        hovermode="x unified",
-        height=480,
-        margin={"t": 100, "b": 40},
-        legend={"groupclick": "togglegroup"},
-        xaxis={"type": "date", "rangeslider": {"visible": True, "thickness": 0.06}},
-    )
-    _focus(fig, agg, scenarios, history is not None and len(history) > 0, alias, level)
-    return fig
-
-
-def _level_text(level: float) -> str:
-    return f"{int(level)}%" if float(level).is_integer() else f"{level}%"
 
 
 def _windows(scenarios: Sequence[Scenario]) -> dict[tuple, list[str]]:
@@ -275,7 +295,7 @@ def _shade_windows(
                     "y0": 0,
                     "y1": 1,
                     "yref": "paper",
-                    "fillcolor": _rgba(color, 0.05),
+                    "fillcolor": rgba(color, 0.05),
                     "line": {"width": 0},
                     "layer": "below",
                 }
@@ -288,7 +308,7 @@ def _shade_windows(
                 "y0": 0,
                 "y1": 1,
                 "yref": "paper",
-                "fillcolor": _rgba(color, 0.10),
+                "fillcolor": rgba(color, 0.10),
                 "line": {"width": 0},
                 "layer": "below",
             }
@@ -302,7 +322,7 @@ def _shade_windows(
                 "yanchor": "top",
                 "xanchor": "left",
                 "showarrow": False,
-                "text": text if len(text) <= 40 else text[:38] + "…",
+                "text": plotly_text(text if len(text) <= 40 else text[:38] + "…"),
                 "font": {"size": 10, "color": "#5C6279"},
                 "bgcolor": "rgba(255,255,255,0.8)",
             }
@@ -381,7 +401,7 @@ def kpi_figure(kpis: pd.DataFrame, lang: str = "zh", group: str = "total") -> go
         horizontal_spacing=0.12,
         subplot_titles=[t(f"scenario.kpi.{m}", lang) for m, _ in measures],
     )
-    labels = [scenario_label(s, lang) for s in rows[SCENARIO]]
+    labels = [plotly_text(scenario_label(s, lang)) for s in rows[SCENARIO]]
     colors = [scenario_color(str(s), order) for s in rows[SCENARIO]]
     for j, (col, pct) in enumerate(measures, start=1):
         vals = rows[col].to_numpy(dtype=float)
@@ -408,7 +428,7 @@ def kpi_figure(kpis: pd.DataFrame, lang: str = "zh", group: str = "total") -> go
         )
     title = t("sc.kpi_chart.title", lang)
     if group != "total":
-        title = f"{title} · {group}"
+        title = f"{title} · {plotly_text(group)}"
     fig.update_layout(
         template=template(),
         title={"text": title},
@@ -440,7 +460,7 @@ def response_figure(response: pd.DataFrame, lang: str = "zh") -> go.Figure:
     lo = np.clip(up - r["ci_low_pct"].to_numpy(dtype=float), 0, None)
     hi = np.clip(r["ci_high_pct"].to_numpy(dtype=float) - up, 0, None)
     inside = r["in_history"].to_numpy(dtype=bool)
-    colors = [PALETTE[1] if ok else _rgba(PALETTE[1], 0.35) for ok in inside]
+    colors = [PALETTE[1] if ok else rgba(PALETTE[1], 0.35) for ok in inside]
     text = [f"{u:+.0f}%" + ("" if ok else " *") for u, ok in zip(up, inside, strict=True)]
     has_ci = bool(np.isfinite(lo).any())
     fig = go.Figure(

@@ -20,8 +20,9 @@ from pathlib import Path
 from forecasting.cli.common import add_input_args, load_input, parse_params, progress_printer
 from forecasting.errors import ShopcastError
 from forecasting.i18n import t
+from forecasting.models import DEFAULT_MODELS as DEFAULT_NAMES
 
-DEFAULT_MODELS = "seasonal_naive,ets,lightgbm"
+DEFAULT_MODELS = ",".join(DEFAULT_NAMES)
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -127,12 +128,12 @@ def _plan(args: argparse.Namespace, data, history):
     """The ``--future`` plan, or None; says so when it covers no backtest date."""
     if not args.future:
         return None
-    from forecasting.data import io
+    from forecasting.data import read_future
 
     if not Path(args.future).exists():
         raise ShopcastError("file_not_found", file=args.future)
     freq = history.attrs.get("freq") or None
-    plan = io.read_future(args.future, data, level=args.aggregate, freq=freq)
+    plan = read_future(args.future, data, level=args.aggregate, freq=freq)
     if not plan["ds"].isin(history["ds"]).any():
         print(t("cli.bt_plan_unused", getattr(args, "lang", "zh")), file=sys.stderr)
         return None

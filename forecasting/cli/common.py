@@ -79,7 +79,7 @@ def load_input(args: argparse.Namespace):
     Returns:
         ``(history, freq, data)``: the contract frame, its frequency and the SalesData.
     """
-    from forecasting.data import io
+    from forecasting.data import load
     from forecasting.schema import infer_freq
 
     if not Path(args.input).exists():
@@ -92,7 +92,7 @@ def load_input(args: argparse.Namespace):
         if getattr(args, "no_drivers", False)
         else parse_drivers(getattr(args, "driver", None)),
     }
-    data = io.load(
+    data = load(
         args.input,
         sheet=getattr(args, "sheet", None),
         **{k: v for k, v in overrides.items() if v is not None},
@@ -110,11 +110,11 @@ def read_plan(path: str | None, data, level: str | None, freq: str | None = None
     """The ``--future`` driver plan at ``level``, or None."""
     if not path:
         return None
-    from forecasting.data import io
+    from forecasting.data import read_future
 
     if not Path(path).exists():
         raise ShopcastError("file_not_found", file=path)
-    return io.read_future(path, data, level=level, freq=freq)
+    return read_future(path, data, level=level, freq=freq)
 
 
 def progress_printer(frac: float, label: str) -> None:

@@ -321,7 +321,7 @@ def festival_features(
         week_label: ``"end"`` (pandas W-XXX: a week is the label and the 6 days
             before), ``"start"`` (a week is the label and the 6 days after) or
             ``"auto"``: Monday labels are week starts (ISO weeks, and how
-            ``io`` labels weeks it aggregates), any other weekday a week end
+            ``forecasting.data`` labels weeks), any other weekday a week end
             (e.g. Walmart's Friday-ending weeks).
 
     Returns:

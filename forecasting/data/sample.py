@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import copy
 import math
+import os
+import tempfile
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -56,6 +58,8 @@ _SAMPLE_FILES = {
     "readme": "README.md",
 }
 _TABLE_START, _TABLE_END = "<!-- true-effects:start -->", "<!-- true-effects:end -->"
+# The repository's sample files; absent from an installed package (see sample_path).
+BUNDLED_DIR = Path(__file__).resolve().parents[2] / "sample_data"
 
 
 def _festival_truth() -> dict[str, dict[str, Any]]:
@@ -414,13 +418,44 @@ def _simple_plan(
 
 
 def sample_path(kind: str = "csv") -> Path:
-    """Path of a bundled sample file: ``csv``, ``xlsx`` (or ``excel``), ``future``, ``readme``.
+    """Path of a sample file: ``csv``, ``xlsx`` (or ``excel``), ``future``, ``readme``.
 
-    The files live in ``sample_data/`` next to the ``forecasting`` package.
+    The repository's ``sample_data/`` (:data:`BUNDLED_DIR`) is used when it holds
+    the file. An installed package has no such folder, so the seeded sample is then
+    generated once into :func:`sample_cache_dir` (the same seed and size as the
+    bundled files, hence the same data) and that copy is returned.
+
+    Raises:
+        ShopcastError: an unknown ``kind``.
     """
     if kind not in _SAMPLE_FILES:
         raise ShopcastError("unknown_sample", kind=kind, choices=", ".join(_SAMPLE_FILES))
-    return Path(__file__).resolve().parents[2] / "sample_data" / _SAMPLE_FILES[kind]
+    bundled = BUNDLED_DIR / _SAMPLE_FILES[kind]
+    if bundled.is_file():
+        return bundled
+    folder = sample_cache_dir()
+    path = folder / _SAMPLE_FILES[kind]
+    if not path.is_file():
+        _generate_into(folder)
+    return path
+
+
+def sample_cache_dir() -> Path:
+    """Folder of generated samples: ``sample_data`` in ``$SHOPCAST_CACHE_DIR`` or ``~/.cache/shopcast``."""
+    root = os.environ.get("SHOPCAST_CACHE_DIR") or Path.home() / ".cache" / "shopcast"
+    return Path(root) / "sample_data"
+
+
+def _generate_into(folder: Path) -> None:
+    """Write every sample file into ``folder``; each appears at once and complete."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=folder, prefix=".generating-") as tmp:
+        work = Path(tmp)
+        readme = f"# Sample shop (generated, seed 42)\n\n{_TABLE_START}\n{_TABLE_END}\n"
+        (work / _SAMPLE_FILES["readme"]).write_text(readme, encoding="utf-8")
+        write_samples(work)
+        for file in work.iterdir():
+            os.replace(file, folder / file.name)
 
 
 def write_samples(

@@ -1,8 +1,9 @@
-"""The train -> forecast pipeline shared by the CLI and the dashboard.
+"""The train -> forecast loop shared by the CLI, the dashboard and pre-warming.
 
-One model at a time, each result cached on disk (``persistence.ModelStore``)
-under a key made of the data's content hash and the model's configuration, so
-the same data + settings never retrain.
+One model at a time (:func:`run_models`): fit or load it, predict, and save it
+again when predicting calibrated its bands. Each model is cached on disk
+(``engine.store.ModelStore``) under a key made of the data's content hash and the
+model's configuration, so the same data + settings never retrain.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -68,7 +69,7 @@ class ModelRun:
     forecast: pd.DataFrame | None = None
     fit_seconds: float = 0.0
     predict_seconds: float = 0.0
-    source: str = "trained"  # "trained" | "disk"
+    source: str = "trained"  # "trained" | "disk" | "cache" (the app's memory)
     error: ShopcastError | None = None
     skipped: list[str] = field(default_factory=list)
     interval_method: str = ""
@@ -192,6 +193,182 @@ def predict_model(
         return model.predict(config.horizon, future=future, level=levels)
 
 
+@dataclass(frozen=True)
+class ModelStep:
+    """Where the loop is: handed to ``on_step`` callbacks (progress bars).
+
+    Attributes:
+        fraction: overall progress in [0, 1] (all models).
+        model: registry name of the model being trained.
+        index: its position in ``config.models``.
+        n_models: number of models.
+        detail: the model's own progress label while fitting ("" at start and end).
+        phase: ``"start"``, ``"fit"`` or ``"done"``.
+    """
+
+    fraction: float
+    model: str
+    index: int
+    n_models: int
+    detail: str = ""
+    phase: str = "fit"
+
+    @property
+    def label(self) -> str:
+        """The model's own label while fitting, else the phase (``"start"``/``"done"``)."""
+        return self.detail if self.phase == "fit" else self.phase
+
+
+FitStep = Callable[[str, Progress], "tuple[Forecaster | None, ModelRun]"]
+PredictStep = Callable[[str, "Forecaster"], pd.DataFrame]
+Lock = Callable[[str], AbstractContextManager]
+
+
+@contextmanager
+def model_session(
+    history: pd.DataFrame,
+    freq: str,
+    name: str,
+    config: TrainConfig,
+    *,
+    dkey: str,
+    store: ModelStore | None = None,
+    lock: Lock | None = None,
+    fit: FitStep | None = None,
+    progress: Progress | None = None,
+) -> Iterator[tuple[Forecaster | None, ModelRun]]:
+    """One model's turn in the loop: fit or load it, let the caller predict, keep it.
+
+    Under ``lock(store key)`` (when given) the model is fitted or loaded from
+    ``store`` (``fit`` replaces :func:`fit_model`), handed to the block as
+    ``(model, run)`` (model None when it failed, the reason in ``run.error``), and
+    saved again after the block if its band calibration grew there.
+    """
+    key = store_key(dkey, name, config)
+    with lock(key) if lock else nullcontext():
+        if fit is not None:
+            model, run = fit(name, progress)
+        else:
+            model, run = fit_model(history, freq, name, config, progress, store, dkey)
+        if model is None:
+            yield None, run
+            return
+        meta = {"data_key": dkey, "fit_seconds": run.fit_seconds, "freq": freq}
+        with keeping_calibration(model, store, key, meta):
+            yield model, run
+
+
+def run_models(
+    history: pd.DataFrame,
+    freq: str,
+    config: TrainConfig,
+    *,
+    future: pd.DataFrame | None = None,
+    store: ModelStore | None = None,
+    dkey: str | None = None,
+    lock: Lock | None = None,
+    fit: FitStep | None = None,
+    predict: PredictStep | None = None,
+    on_step: Callable[[ModelStep], None] | None = None,
+    on_run: Callable[[ModelRun], None] | None = None,
+) -> dict[str, ModelRun]:
+    """The one train -> predict -> keep loop, one model at a time (CLI, app, pre-warming).
+
+    Each model of ``config`` is fitted or loaded (:func:`model_session`), predicts
+    the horizon (``predict``, default ``model.predict`` with ``future`` and
+    ``config.levels``) and is saved again when that calibrated its bands. Errors a
+    user can cause end in ``ModelRun.error``, never as exceptions.
+
+    Args:
+        history: contract frame.
+        freq: its frequency.
+        config: models, horizon, levels, params.
+        future: driver plan for the forecast dates (for the default ``predict``).
+        store: on-disk model store (optional).
+        dkey: ``data_key(history, freq)`` when the caller has it.
+        lock: ``lock(store key)`` -> context manager held while a model is fitted,
+            predicted and saved (so a concurrent caller waits and loads it).
+        fit: ``fit(name, progress) -> (model, run)``, replaces :func:`fit_model`.
+        predict: ``predict(name, model) -> forecast``.
+        on_step: receives a :class:`ModelStep` at each model's start, during its
+            fit and at its end.
+        on_run: called with each model's ``ModelRun`` as soon as it is complete.
+
+    Returns:
+        ``ModelRun`` per model, in order, each with its forecast or its error.
+    """
+    dkey = dkey or data_key(history, freq)
+    levels = validate_levels(config.levels)
+    n = len(config.models)
+    runs: dict[str, ModelRun] = {}
+
+    def default(name: str, model: Forecaster) -> pd.DataFrame:
+        return model.predict(config.horizon, future=future, level=levels)
+
+    for i, name in enumerate(config.models):
+
+        def tell(frac: float, detail: str = "", phase: str = "fit", i: int = i, name=name) -> None:
+            if on_step:
+                fraction = min(1.0, (i + max(0.0, min(float(frac), 1.0))) / n)
+                on_step(ModelStep(fraction, name, i, n, str(detail), phase))
+
+        tell(0.0, phase="start")
+        session = model_session(
+            history, freq, name, config, dkey=dkey, store=store, lock=lock, fit=fit, progress=tell
+        )
+        with session as (model, run):
+            if model is not None:
+                run = _predicted(run, name, model, predict or default)
+        runs[name] = run
+        if on_run:
+            on_run(run)
+        tell(1.0, phase="done")
+    return runs
+
+
+def _predicted(run: ModelRun, name: str, model: Forecaster, predict: PredictStep) -> ModelRun:
+    """``run`` with the model's forecast, timing and interval method, or its error."""
+    try:
+        t0 = time.perf_counter()
+        run.forecast = predict(name, model)
+        run.predict_seconds = time.perf_counter() - t0
+        run.interval_method = getattr(model, "interval_method_", "native")
+    except ShopcastError as exc:
+        run.error = exc
+    except Exception as exc:  # noqa: BLE001 - a model failing on odd data must not take the app down
+        run.error = ShopcastError("model_failed", model=name, detail=_short(exc))
+    return run
+
+
+@contextmanager
+def fitted_models(
+    history: pd.DataFrame,
+    freq: str,
+    config: TrainConfig,
+    *,
+    store: ModelStore | None = None,
+    dkey: str | None = None,
+) -> Iterator[list[tuple[str, Forecaster | None, ModelRun]]]:
+    """Every model of ``config`` fitted or loaded at once, for callers that predict them
+    together (what-if scenarios): each is a :func:`model_session` of the same loop, so
+    on leaving the block every model whose calibration grew is saved again.
+
+    Yields:
+        ``(name, model, run)`` per model, in order; model None when it failed.
+    """
+    dkey = dkey or data_key(history, freq)
+    with ExitStack() as stack:
+        yield [
+            (
+                name,
+                *stack.enter_context(
+                    model_session(history, freq, name, config, dkey=dkey, store=store)
+                ),
+            )
+            for name in config.models
+        ]
+
+
 def forecast(
     history: pd.DataFrame,
     freq: str,
@@ -199,6 +376,8 @@ def forecast(
     future: pd.DataFrame | None = None,
     progress: Progress | None = None,
     store: ModelStore | None = None,
+    *,
+    lock: Lock | None = None,
 ) -> ForecastResult:
     """Train (or load) every model in ``config`` and merge their forecasts.
 
@@ -209,41 +388,24 @@ def forecast(
         future: driver plan for the forecast dates.
         progress: ``callback(fraction, label)``; fractions cover all models.
         store: on-disk model cache (optional).
+        lock: per-model lock (see :func:`run_models`).
     """
     if not config.models:
         raise ShopcastError("no_models")
     if config.horizon < 1:
         raise ShopcastError("bad_horizon", h=config.horizon)
     validate_levels(config.levels)
-    dkey = data_key(history, freq)
-    runs: dict[str, ModelRun] = {}
+
+    def on_step(step: ModelStep) -> None:
+        if progress:
+            progress(step.fraction, f"{step.model}: {step.label}")
+
+    runs = run_models(history, freq, config, future=future, store=store, lock=lock, on_step=on_step)
     merged: pd.DataFrame | None = None
-    n = len(config.models)
-    for i, name in enumerate(config.models):
-
-        def sub(frac: float, label: str, i: int = i, name: str = name) -> None:
-            if progress:
-                progress(min(1.0, (i + max(0.0, min(frac, 1.0))) / n), f"{name}: {label}")
-
-        sub(0.0, "start")
-        model, run = fit_model(history, freq, name, config, sub, store, dkey)
-        if model is not None:
-            try:
-                t0 = time.perf_counter()
-                run.forecast = predict_model(
-                    model, config, future, store, store_key(dkey, name, config)
-                )
-                run.predict_seconds = time.perf_counter() - t0
-                run.interval_method = getattr(model, "interval_method_", "native")
-            except ShopcastError as exc:
-                run.error = exc
-            except Exception as exc:  # noqa: BLE001
-                run.error = ShopcastError("model_failed", model=name, detail=_short(exc))
-        runs[name] = run
+    for run in runs.values():
         if run.forecast is not None:
             fc = run.forecast
             merged = fc if merged is None else merged.merge(fc, on=[ID, DS], how="outer")
-        sub(1.0, "done")
     if merged is None:
         merged = pd.DataFrame(columns=[ID, DS])
     merged = merged.sort_values([ID, DS]).reset_index(drop=True)

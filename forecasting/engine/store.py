@@ -30,17 +30,7 @@ if TYPE_CHECKING:
 
 FORMAT = "shopcast-model"
 FORMAT_VERSION = 1
-_TRACKED = (
-    "shopcast",
-    "pandas",
-    "numpy",
-    "joblib",
-    "statsforecast",
-    "prophet",
-    "lightgbm",
-    "tensorflow",
-    "keras",
-)
+_CORE = ("shopcast", "pandas", "numpy", "joblib")
 
 
 def cache_root(root: str | Path | None = None) -> Path:
@@ -62,9 +52,12 @@ def _secret(root: Path) -> bytes:
 
 
 def library_versions() -> dict[str, str]:
-    """Installed versions of the libraries a pickled model depends on."""
+    """Installed versions of the libraries a pickled model depends on (the core ones and
+    each registered model's ``packages``)."""
+    from forecasting.models import model_packages
+
     out = {"python": platform.python_version()}
-    for name in _TRACKED:
+    for name in (*_CORE, *model_packages()):
         try:
             out[name] = metadata.version(name)
         except metadata.PackageNotFoundError:

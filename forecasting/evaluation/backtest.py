@@ -10,148 +10,49 @@ score the forecast as it would have been made from the plan.
 ``cross_validation`` returns the frame; ``backtest`` returns it together with
 what the dashboard and the CLI report: failures per window, each
 ``ensemble``/``auto`` model's per-series choice at every cut-off, and time.
+
+This is the name-based boundary: models are created from the registry here and
+handed as instances to the engine (``forecasting.engine.cross_validation``), which
+owns the windows loop; ``cutoffs``, ``max_windows`` and ``check_windows`` live in
+``forecasting.engine.splits`` and are re-exported.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from forecasting.engine.cross_validation import Report, Step, fit_clone
+from forecasting.engine.cross_validation import cross_validation as cv_instances
+from forecasting.engine.splits import check_windows, cutoffs, max_windows
 from forecasting.errors import ShopcastError
-from forecasting.schema import (
-    CUTOFF,
-    DS,
-    ID,
-    Y,
-    driver_columns,
-    future_dates,
-    season_length,
-    validate_levels,
-)
+from forecasting.models import combining_models
+from forecasting.schema import CUTOFF, ID, season_length, validate_levels
 
 if TYPE_CHECKING:
     from forecasting.models.base import Forecaster
 
+__all__ = [
+    "SELECTORS",
+    "BacktestFailed",
+    "BacktestResult",
+    "Report",
+    "Step",
+    "auto_choices",
+    "backtest",
+    "check_windows",
+    "cross_validation",
+    "cutoffs",
+    "max_windows",
+    "member_names",
+]
+
 Progress = Callable[[float, str], None]
-SELECTORS = ("ensemble", "auto")  # models built from a member backtest (they can explain)
-
-
-@dataclass(frozen=True)
-class Step:
-    """Where a backtest is: handed to ``report`` callbacks (progress bars).
-
-    Attributes:
-        fraction: overall progress in [0, 1].
-        model: registry name being fitted ("" once finished).
-        window: 1-based window number.
-        n_windows: number of windows.
-        cutoff: the window's cut-off date.
-        detail: the model's own progress label (e.g. an ensemble member), may be "".
-    """
-
-    fraction: float
-    model: str
-    window: int
-    n_windows: int
-    cutoff: pd.Timestamp | None
-    detail: str = ""
-
-    @property
-    def label(self) -> str:
-        """Plain-text label, e.g. ``"ets @ 2024-05-01 (2/3)"``."""
-        if not self.model:
-            return "done"
-        day = self.cutoff.date() if self.cutoff is not None else ""
-        extra = f": {self.detail}" if self.detail else ""
-        return f"{self.model} @ {day} ({self.window}/{self.n_windows}){extra}"
-
-
-Report = Callable[[Step], None]
-
-
-def cutoffs(
-    history: pd.DataFrame, h: int, n_windows: int, freq: str, step: int | None = None
-) -> list[pd.Timestamp]:
-    """Common cut-off dates, oldest first: the last window ends at the last date."""
-    step = step or h
-    last = history[DS].max()
-    dates = pd.date_range(end=last, periods=h + step * (n_windows - 1) + 1, freq=freq)
-    return [dates[-1 - h - step * k] for k in reversed(range(n_windows))]
-
-
-def max_windows(n_periods: int, h: int, step: int | None = None, min_train: int = 1) -> int:
-    """How many windows fit in ``n_periods`` leaving ``min_train`` periods to train on."""
-    step = step or h
-    room = n_periods - min_train - h
-    return room // step + 1 if room >= 0 else 0
-
-
-def check_windows(
-    history: pd.DataFrame,
-    h: int,
-    n_windows: int,
-    freq: str,
-    step: int | None = None,
-    min_train: int = 1,
-) -> list[pd.Timestamp]:
-    """Validate a backtest's shape and return its cut-offs.
-
-    Args:
-        history: contract frame.
-        h, n_windows, freq, step: as in :func:`cross_validation`.
-        min_train: periods the first cut-off must leave to train on (longest series).
-
-    Raises:
-        ShopcastError: ``bad_horizon``, ``bad_windows``, ``bad_step`` or
-            ``backtest_too_long`` (with the number of periods, the periods
-            needed and the most windows that fit).
-    """
-    if h < 1:
-        raise ShopcastError("bad_horizon", h=h)
-    if n_windows < 1:
-        raise ShopcastError("bad_windows", n=n_windows)
-    if step is not None and step < 1:
-        raise ShopcastError("bad_step", step=step)
-    min_train = max(1, int(min_train))
-    need = min_train + h + (step or h) * (n_windows - 1)
-    n = int(history.groupby(ID, observed=True)[DS].nunique().max()) if len(history) else 0
-    if n == 0:
-        raise ShopcastError("backtest_too_long", h=h, windows=n_windows, n=0, need=need, most=0)
-    cuts = cutoffs(history, h, n_windows, freq, step)
-    trained = int(history.loc[history[DS] <= cuts[0], DS].nunique())
-    if trained < min_train:
-        raise ShopcastError(
-            "backtest_too_long",
-            h=h,
-            windows=n_windows,
-            n=n,
-            need=need,
-            most=max_windows(n, h, step, min_train),
-        )
-    return cuts
-
-
-def _apply_plan(fut: pd.DataFrame, plan: pd.DataFrame | None) -> pd.DataFrame:
-    """Driver values of ``plan`` replace the recorded ones where it has a row."""
-    if plan is None or plan.empty:
-        return fut
-    cols = [c for c in driver_columns(plan) if c in fut.columns]
-    if not cols:
-        return fut
-    keys = [ID, DS] if ID in plan.columns else [DS]
-    p = plan.assign(**{DS: pd.to_datetime(plan[DS])})
-    if ID in p.columns:
-        p[ID] = p[ID].astype(str)
-    p = p[[*keys, *cols]].drop_duplicates(keys, keep="last")
-    merged = fut.merge(p, on=keys, how="left", suffixes=("", "__plan"))
-    for c in cols:
-        planned = pd.to_numeric(merged.pop(f"{c}__plan"), errors="coerce")
-        merged[c] = planned.where(planned.notna(), merged[c]).to_numpy()
-    return merged
+# Models built from a member backtest (they can explain their per-series choice).
+SELECTORS = tuple(combining_models())
 
 
 class BacktestFailed(ShopcastError):
@@ -367,117 +268,95 @@ def _run(
     report,
     min_train,
 ) -> BacktestResult:
-    levels = validate_levels(levels)
-    cuts = check_windows(history, h, n_windows, freq, step, min_train)
+    """Create the models at this boundary and cross-validate the instances (engine)."""
     model_params = model_params or {}
-    failures: list[dict[str, Any]] = []
+    templates = [_template(name, seed, model_params.get(name, {})) for name in models]
     explained: list[pd.DataFrame] = []
-    seconds = dict.fromkeys(models, 0.0)
-    total = max(1, len(cuts) * len(models))
-    out = []
-    done = 0
-    for w, cut in enumerate(cuts, start=1):
-        past = history[history[DS] <= cut]
-        window_dates = future_dates(cut, h, freq)
-        actual = history[history[DS].isin(window_dates)]
-        frame = actual[[ID, DS, Y]].assign(**{CUTOFF: cut})
-        fut = _apply_plan(actual.drop(columns=[Y]), future)
-        fitted: dict[str, Forecaster] = {}
-        for name in models:
 
-            def sub(
-                frac: float, label: str, name: str = name, w: int = w, cut=cut, done: int = done
-            ) -> None:
-                frac = min(max(float(frac), 0.0), 1.0)
-                _tell(
-                    progress,
-                    report,
-                    Step((done + frac) / total, name, w, len(cuts), cut, str(label or "")),
-                )
+    def fit(i: int, past: pd.DataFrame, sub: Progress, fitted: dict) -> Forecaster:
+        shared = _sibling(models, i, fitted, model_params)
+        return shared if shared is not None else fit_clone(templates[i], past, freq, sub)
 
-            sub(0.0, "")
-            t0 = time.perf_counter()
-            try:
-                m = _fit_or_share(name, fitted, model_params, seed, past, freq, sub)
-                fitted[name] = m
-                fc = m.predict(h, future=fut, level=list(levels))
-                frame = frame.merge(fc, on=[ID, DS], how="left")
-                if name in SELECTORS and hasattr(m, "explain"):
-                    explained.append(m.explain(h).assign(model=name, **{CUTOFF: cut}))
-            except ShopcastError as exc:
-                failures.append(
-                    {"model": name, CUTOFF: cut, "key": exc.key, "params": dict(exc.params)}
-                )
-            except Exception as exc:  # noqa: BLE001 - one model failing on one window must not stop the rest
-                failures.append(
-                    {
-                        "model": name,
-                        CUTOFF: cut,
-                        "key": "model_failed",
-                        "params": {"model": name, "detail": _short(exc)},
-                    }
-                )
-            seconds[name] += time.perf_counter() - t0
-            done += 1
-        out.append(frame)
-    _tell(progress, report, Step(1.0, "", len(cuts), len(cuts), None))
-    res = pd.concat(out, ignore_index=True)
-    first = [ID, DS, CUTOFF, Y]
-    res = res[first + [c for c in res.columns if c not in first]]
+    def on_forecast(i: int, m: Forecaster, cut: pd.Timestamp) -> None:
+        if models[i] in SELECTORS and hasattr(m, "explain"):
+            explained.append(m.explain(h).assign(model=models[i], **{CUTOFF: cut}))
+
+    def tell(s: Step) -> None:
+        if progress:
+            progress(s.fraction, s.label)
+        if report:
+            report(s)
+
+    res = cv_instances(
+        templates,
+        history,
+        h,
+        n_windows,
+        freq=freq,
+        step=step,
+        levels=levels,
+        future=future,
+        min_train=min_train,
+        names=models,
+        fit=fit,
+        on_forecast=on_forecast,
+        report=tell,
+    )
     expl = pd.DataFrame()
     if explained:
         expl = pd.concat(explained, ignore_index=True)
         lead = ["model", CUTOFF, ID, "chosen"]
         expl = expl[lead + [c for c in expl.columns if c not in lead]]
     return BacktestResult(
-        cv=res,
+        cv=res.cv,
         models=list(models),
         h=h,
         n_windows=n_windows,
         step=step or h,
         freq=freq,
-        levels=list(levels),
-        failures=failures,
+        levels=list(validate_levels(levels)),
+        failures=res.failures,
         explanations=expl,
-        seconds=seconds,
+        seconds=dict(zip(models, res.seconds, strict=True)),
     )
 
 
-def _fit_or_share(
-    name: str,
-    fitted: dict,
-    model_params: dict,
-    seed: int,
-    past: pd.DataFrame,
-    freq: str,
-    sub: Progress,
-) -> Forecaster:
-    """Fit ``name`` on ``past``; ``auto``/``ensemble`` reuse their fitted sibling.
+class _Unbuildable:
+    """Stands for a model whose constructor failed: every window fails the same way."""
 
-    Both run the same member backtest, so when one is already fitted on this
-    window with the same parameters the other is derived from it for free.
-    """
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    def clone(self):
+        raise self.error
+
+
+def _template(name: str, seed: int, params: dict):
+    """The instance the windows clone, or a stand-in that fails like ``create`` did."""
     from forecasting.models import create
 
-    if name in SELECTORS:
-        other = SELECTORS[1 - SELECTORS.index(name)]
-        if other in fitted and model_params.get(other, {}) == model_params.get(name, {}):
-            return fitted[other].variant(select=name == "auto")
-    m = create(name, seed=seed, **model_params.get(name, {}))
-    m.fit(past, freq=freq, progress=sub)
-    return m
+    try:
+        return create(name, seed=seed, **params)
+    except Exception as exc:  # noqa: BLE001 - reported per window, as a fit failure would be
+        return _Unbuildable(exc)
 
 
-def _tell(progress: Progress | None, report: Report | None, step: Step) -> None:
-    if progress:
-        progress(step.fraction, step.label)
-    if report:
-        report(step)
+def _sibling(models: list[str], i: int, fitted: dict, model_params: dict) -> Forecaster | None:
+    """``auto``/``ensemble`` derived from their sibling already fitted on this window.
 
+    Both run the same member backtest, so when one is already fitted on this
+    window with the same parameters the other comes from it for free.
+    """
+    name = models[i]
+    if name not in SELECTORS:
+        return None
+    other = SELECTORS[1 - SELECTORS.index(name)]
+    j = models.index(other) if other in models else -1
+    if j in fitted and model_params.get(other, {}) == model_params.get(name, {}):
+        from forecasting.models import get_class
 
-def _short(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0][:160]}" if text else type(exc).__name__
+        return fitted[j].variant(select=get_class(name).select)
+    return None
 
 
 def auto_choices(explanations: pd.DataFrame) -> pd.DataFrame:

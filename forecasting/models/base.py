@@ -5,9 +5,9 @@ predicts ``h`` steps for every series, returning the forecast contract:
 ``unique_id, ds, Alias, Alias-lo-L, Alias-hi-L``.
 
 Subclasses implement ``_fit`` and ``_predict``. Models without native
-intervals get conformal ones (``forecasting.models.conformal``) computed from
-out-of-sample errors of the same model refitted on earlier cut-offs — never a
-fixed-width decoration.
+intervals get conformal ones computed from out-of-sample errors of the same
+model refitted on earlier cut-offs (``calibrate``; the band maths is in
+``forecasting.models.conformal``) — never a fixed-width decoration.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting.errors import ShopcastError
+from forecasting.models.registry import BY_NAME
 from forecasting.schema import (
     DEFAULT_LEVELS,
     DS,
@@ -45,13 +46,15 @@ class Forecaster:
     a model without importing its heavy library:
 
     * ``uses_drivers``: future driver columns (price, promo...) change the forecast.
+      Declared in the registry (``forecasting.models.registry``), copied here for
+      every registered class; a registered class must not set it itself.
     * ``native_intervals``: the model produces its own predictive intervals.
     * ``min_seasons``: history needed, in seasonal periods (plus a horizon).
     * ``global_model``: one model across all series (vs one per series).
     """
 
     name: ClassVar[str] = "base"
-    uses_drivers: ClassVar[bool] = False
+    uses_drivers: ClassVar[bool] = False  # from the model's registry spec
     native_intervals: ClassVar[bool] = False
     min_seasons: ClassVar[float] = 2.0
     global_model: ClassVar[bool] = False
@@ -62,6 +65,15 @@ class Forecaster:
         self.seed = int(seed)
         self.params = params
         self.fitted_ = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        spec = BY_NAME.get(cls.__dict__.get("name", ""))
+        if spec is None:
+            return
+        if "uses_drivers" in cls.__dict__:
+            raise TypeError(f"{cls.__name__}: declare uses_drivers in the registry spec")
+        cls.uses_drivers = spec.uses_drivers
 
     # ------------------------------------------------------------------ public
     def get_params(self) -> dict[str, Any]:
@@ -153,10 +165,31 @@ class Forecaster:
         else:
             out = self._predict(h, fut, [])
             if levels:
-                from forecasting.models.conformal import conformal_bands
-
-                out = conformal_bands(self, out, h, levels)
+                out = self._conformal(out, h, levels)
         return self._tidy(out, levels)
+
+    def calibrate(self, h: int) -> dict[str, Any]:
+        """Compute (once per horizon) and keep the band calibration for horizon ``h``.
+
+        For a model without native intervals: the scaled out-of-sample errors of
+        clones refitted on the history cut ``h``, ``2h``... periods early
+        (``calibration_windows`` cut-offs). It is kept on the model, so it is saved
+        with it and reused; ``predict`` calls this on first use of a horizon.
+        Models with native intervals need none (an empty dict).
+
+        Returns:
+            ``{"errors": array of shape (n_samples, h)}`` (NaN where missing).
+        """
+        if not self.fitted_:
+            raise ShopcastError("not_fitted", model=self.alias)
+        if self.native_intervals:
+            return {}
+        cal = self.calibration_.get(h)
+        if cal is None:
+            errors = self._calibration_errors(h) if self.calibration_windows else np.empty((0, h))
+            cal = {"errors": errors}
+            self.calibration_[h] = cal
+        return cal
 
     # ------------------------------------------------------------ persistence
     def save_native(self, folder) -> None:
@@ -174,6 +207,34 @@ class Forecaster:
         raise NotImplementedError
 
     # ---------------------------------------------------------------- helpers
+    def _calibration_errors(self, h: int) -> np.ndarray:
+        """Scaled out-of-sample errors, shape ``(n_samples, h)`` (NaN where missing)."""
+        from forecasting.models.conformal import calibration_splits, scaled_errors, series_scale
+
+        m = season_length(self.freq)
+        rows: list[np.ndarray] = []
+        for past, held in calibration_splits(self.train_, h, self.calibration_windows):
+            sub = self.clone()
+            sub.calibration_windows = 0
+            try:
+                sub.fit(past, freq=self.freq)
+            except Exception:  # noqa: BLE001 - too little history at this cut-off
+                continue
+            fut = held.drop(columns=[Y])
+            pred = sub.predict(h, future=fut if sub.drivers_ else None, level=[])
+            rows += scaled_errors(held, pred, sub.alias, series_scale(past, m), h)
+        return np.vstack(rows) if rows else np.empty((0, h))
+
+    def _conformal(self, point: pd.DataFrame, h: int, levels: list) -> pd.DataFrame:
+        """``point`` with conformal bands from this model's calibration for ``h``."""
+        from forecasting.models.conformal import add_bands, interval_widths, series_scale
+
+        errors = self.calibrate(h)["errors"]
+        m = season_length(self.freq)
+        widths, conformal = interval_widths(errors, self.train_, levels, h, m)
+        self.interval_method_ = "conformal" if conformal else "naive-theory"
+        return add_bands(point, self.alias, widths, series_scale(self.train_, m), levels)
+
     def _tidy(self, out: pd.DataFrame, levels: list) -> pd.DataFrame:
         """Order columns, clip at zero for non-negative data, force nested bands."""
         a = self.alias

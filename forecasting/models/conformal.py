@@ -1,24 +1,24 @@
-"""Honest intervals for models that have none of their own.
+"""Honest intervals for models that have none of their own: the band maths.
 
-Split-conformal on rolling origins: the model is cloned and refitted on the
-history cut ``h``, ``2h``... periods early, forecasts the held-out stretch with
-the drivers that were really in force (they are known in advance), and the
-absolute errors — scaled by each series' seasonal-naive error so SKUs of
-different size can be pooled — give the half-width of the band at each step.
+Split-conformal on rolling origins: ``Forecaster.calibrate`` refits a clone on the
+history cut ``h``, ``2h``... periods early (:func:`calibration_splits`), forecasts
+the held-out stretch with the drivers that were really in force (they are known
+in advance), and keeps the absolute errors — scaled by each series'
+seasonal-naive error so SKUs of different size can be pooled
+(:func:`scaled_errors`). Here they become the half-width of the band at each step
+(:func:`interval_widths`, :func:`add_bands`). Every function is pure: frames and
+errors in, quantiles and bands out; nothing here touches a model.
 """
 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
 
-from forecasting.schema import DS, ID, Y, hi_col, lo_col, season_length
-
-if TYPE_CHECKING:
-    from forecasting.models.base import Forecaster
+from forecasting.schema import DS, ID, Y, hi_col, lo_col
 
 MIN_POOL = 30  # errors per step before we stop borrowing from neighbouring steps
 
@@ -42,12 +42,13 @@ def series_scale(train: pd.DataFrame, m: int) -> pd.Series:
     return train.groupby(ID, observed=True)[Y].apply(one)
 
 
-def calibration_errors(model: Forecaster, h: int) -> np.ndarray:
-    """Scaled out-of-sample errors, shape ``(n_samples, h)`` (NaN where missing)."""
-    train = model.train_
-    m = season_length(model.freq)
-    rows = []
-    for w in range(1, model.calibration_windows + 1):
+def calibration_splits(
+    train: pd.DataFrame, h: int, windows: int
+) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
+    """``(past, held)`` per calibration window: each series cut ``h``, ``2h``... periods
+    before its end (at its first date when too short), ``held`` being the next ``h``
+    periods. Windows with no past are left out."""
+    for w in range(1, windows + 1):
         cut = train.groupby(ID, observed=True)[DS].transform(
             lambda s, w=w: s.iloc[-w * h] if len(s) > w * h else s.iloc[0]
         )
@@ -55,23 +56,23 @@ def calibration_errors(model: Forecaster, h: int) -> np.ndarray:
         held = held[held.groupby(ID, observed=True).cumcount() < h]
         if past.empty:
             continue
-        sub = model.clone()
-        sub.calibration_windows = 0
-        try:
-            sub.fit(past, freq=model.freq)
-        except Exception:  # noqa: BLE001 - too little history at this cut-off
-            continue
-        fut = held.drop(columns=[Y])
-        pred = sub.predict(h, future=fut if sub.drivers_ else None, level=[])
-        merged = held.merge(pred, on=[ID, DS], how="inner")
-        scale = series_scale(past, m)
-        merged["err"] = (merged[Y] - merged[sub.alias]) / merged[ID].map(scale)
-        merged["step"] = merged.groupby(ID, observed=True).cumcount()
-        for _, g in merged.groupby(ID, observed=True):
-            row = np.full(h, np.nan)
-            row[g["step"].to_numpy()] = g["err"].to_numpy()
-            rows.append(row)
-    return np.vstack(rows) if rows else np.empty((0, h))
+        yield past, held
+
+
+def scaled_errors(
+    held: pd.DataFrame, pred: pd.DataFrame, alias: str, scale: pd.Series, h: int
+) -> list[np.ndarray]:
+    """Errors of forecast ``pred`` (column ``alias``) on ``held``, divided by each series'
+    ``scale``: one row of ``h`` steps per series (NaN where missing)."""
+    merged = held.merge(pred, on=[ID, DS], how="inner")
+    merged["err"] = (merged[Y] - merged[alias]) / merged[ID].map(scale)
+    merged["step"] = merged.groupby(ID, observed=True).cumcount()
+    rows = []
+    for _, g in merged.groupby(ID, observed=True):
+        row = np.full(h, np.nan)
+        row[g["step"].to_numpy()] = g["err"].to_numpy()
+        rows.append(row)
+    return rows
 
 
 def step_quantiles(errors: np.ndarray, levels: list, h: int) -> dict[float, np.ndarray]:
@@ -116,33 +117,30 @@ def naive_half_widths(train: pd.DataFrame, levels: list, h: int, m: int) -> dict
     return {lv: NormalDist().inv_cdf(0.5 + lv / 200) * 1.25 * growth for lv in levels}
 
 
-def conformal_bands(model: Forecaster, point: pd.DataFrame, h: int, levels: list) -> pd.DataFrame:
-    """Add ``lo``/``hi`` columns to a point forecast using conformal half-widths.
+def interval_widths(
+    errors: np.ndarray, train: pd.DataFrame, levels: list, h: int, m: int
+) -> tuple[dict, bool]:
+    """Half-widths per level and step, in scale units, and whether they are conformal.
 
-    Calibration is computed once per horizon and kept on the model
-    (``model.calibration_``), so it is saved with it and reused.
+    Conformal (:func:`step_quantiles`) when at least 5 errors are known, else the
+    seasonal-naive theory (:func:`naive_half_widths`).
     """
-    cal = model.calibration_.get(h)
-    if cal is None:
-        errors = calibration_errors(model, h) if model.calibration_windows else np.empty((0, h))
-        cal = {"errors": errors}
-        model.calibration_[h] = cal
-    m = season_length(model.freq)
-    errors = cal["errors"]
     if np.isfinite(errors).sum() >= 5:
-        widths = step_quantiles(errors, levels, h)
-        method = "conformal"
-    else:
-        widths = naive_half_widths(model.train_, levels, h, m)
-        method = "naive-theory"
-    model.interval_method_ = method
-    scale = series_scale(model.train_, m)
+        return step_quantiles(errors, levels, h), True
+    return naive_half_widths(train, levels, h, m), False
+
+
+def add_bands(
+    point: pd.DataFrame, alias: str, widths: dict, scale: pd.Series, levels: list
+) -> pd.DataFrame:
+    """A copy of ``point`` with ``lo``/``hi`` columns: the mean -/+ each step's half-width
+    (``widths[level][step]``) times the series' scale."""
     out = point.copy()
-    out["_step"] = out.groupby(ID, observed=True).cumcount()
+    step = out.groupby(ID, observed=True).cumcount().to_numpy()
     s = out[ID].map(scale).to_numpy(dtype=float)
-    mean = out[model.alias].to_numpy(dtype=float)
+    mean = out[alias].to_numpy(dtype=float)
     for lv in levels:
-        w = widths[lv][out["_step"].to_numpy()] * s
-        out[lo_col(model.alias, lv)] = mean - w
-        out[hi_col(model.alias, lv)] = mean + w
-    return out.drop(columns="_step")
+        w = widths[lv][step] * s
+        out[lo_col(alias, lv)] = mean - w
+        out[hi_col(alias, lv)] = mean + w
+    return out

@@ -1,7 +1,8 @@
 """Models made of models: ``ensemble`` (weighted) and ``auto`` (best per series).
 
-Both run a small rolling-origin backtest of their members on the training
-history (``forecasting.evaluation.backtest``) at the requested horizon, score each member
+Both run a small rolling-origin backtest of their fitted members on the training
+history (the engine's ``cross_validation`` over clones of the member instances) at
+the requested horizon, score each member
 per series by its out-of-sample MAE, and then either weight the members by
 inverse error (``ensemble``) or pick the best one (``auto``). The same
 backtest gives the combination's own out-of-sample errors, from which the
@@ -14,16 +15,20 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from forecasting.engine.cross_validation import cross_validation
 from forecasting.errors import ShopcastError
+from forecasting.models import create, member_models
 from forecasting.models.base import Forecaster, Progress
-from forecasting.models.conformal import series_scale, step_quantiles
-from forecasting.schema import CUTOFF, DS, ID, Y, driver_columns, hi_col, lo_col, season_length
+from forecasting.models.conformal import add_bands, interval_widths, series_scale
+from forecasting.schema import CUTOFF, DS, ID, Y, driver_columns, season_length
 
-DEFAULT_MEMBERS = ("seasonal_naive", "ets", "lightgbm")
+# The members when none are given (registry specs with ``member="always"``).
+DEFAULT_MEMBERS = tuple(member_models())
 # Added to the default members when the history has drivers (promotions, prices, opening
-# days...) that vary: a second driver-aware model of another family (additive
-# decomposition vs trees), whose errors differ from LightGBM's, so the blend gains.
-DRIVER_MEMBERS = ("prophet",)
+# days...) that vary (specs with ``member="with_drivers"``): a second driver-aware model
+# of another family (additive decomposition vs trees), whose errors differ from
+# LightGBM's, so the blend gains.
+DRIVER_MEMBERS = tuple(n for n in member_models(with_drivers=True) if n not in DEFAULT_MEMBERS)
 
 
 def default_members(df: pd.DataFrame) -> list[str]:
@@ -38,7 +43,6 @@ class Ensemble(Forecaster):
     from a backtest at the forecast horizon."""
 
     name = "ensemble"
-    uses_drivers = True
     native_intervals = True
     min_seasons = 2.0
     select = False  # True: pick the single best member per series
@@ -51,8 +55,6 @@ class Ensemble(Forecaster):
         return list(getattr(self, "members_", DEFAULT_MEMBERS))
 
     def _fit(self, df: pd.DataFrame, progress: Progress | None) -> None:
-        from forecasting.models import create
-
         if "members" not in self.params:
             self.members_ = default_members(df)
         self.models_: dict[str, Forecaster] = {}
@@ -73,6 +75,12 @@ class Ensemble(Forecaster):
             )
 
     # ------------------------------------------------------------ selection
+    def calibrate(self, h: int) -> dict:
+        """The member backtest, weights and combined errors for horizon ``h`` (kept)."""
+        if not self.fitted_:
+            raise ShopcastError("not_fitted", model=self.alias)
+        return self.selection(h)
+
     def selection(self, h: int) -> dict:
         """Backtest-based weights for horizon ``h`` (computed once, then kept)."""
         key = ("selection", h)
@@ -128,24 +136,25 @@ class Ensemble(Forecaster):
         return comb
 
     def member_backtest(self, h: int) -> pd.DataFrame:
-        """Rolling-origin backtest of the members at horizon ``h`` (kept per ``h``)."""
+        """Rolling-origin backtest of the members at horizon ``h`` (kept per ``h``).
+
+        The engine cross-validates clones of the fitted member instances (never
+        models built again from their names).
+        """
         key = ("cv", h)
         if key not in self.calibration_:
-            from forecasting.evaluation.backtest import cross_validation
-
             names = list(self.models_)
             windows = int(self.params.get("windows", 2))
             try:
                 cv = cross_validation(
+                    list(self.models_.values()),
                     self.train_,
-                    self.freq,
-                    names,
                     h,
-                    n_windows=windows,
+                    windows,
+                    freq=self.freq,
                     levels=[],
-                    model_params=self.params.get("member_params", {}),
-                    seed=self.seed,
-                )
+                    names=names,
+                ).cv
             except ShopcastError:
                 cv = pd.DataFrame(columns=[ID, DS, CUTOFF, Y, *names])
             for n in names:
@@ -239,29 +248,15 @@ class Ensemble(Forecaster):
         frame[self.alias] = self._combine(frame, sel["weights"], names)
         out = frame[[ID, DS, self.alias]].copy()
         if levels:
-            errors = sel["errors"]
-            if np.isfinite(errors).sum() >= 5:
-                widths = step_quantiles(errors, levels, h)
-                self.interval_method_ = "conformal-backtest"
-            else:
-                from forecasting.models.conformal import naive_half_widths
-
-                widths = naive_half_widths(self.train_, levels, h, season_length(self.freq))
-                self.interval_method_ = "naive-theory"
-            scale = series_scale(self.train_, season_length(self.freq))
-            step = out.groupby(ID, observed=True).cumcount().to_numpy()
-            s = out[ID].map(scale).to_numpy(dtype=float)
-            mean = out[self.alias].to_numpy(dtype=float)
-            for lv in levels:
-                w = (
-                    np.nan_to_num(
-                        widths[lv],
-                        nan=np.nanmax(widths[lv]) if np.isfinite(widths[lv]).any() else 0.0,
-                    )[step]
-                    * s
-                )
-                out[lo_col(self.alias, lv)] = mean - w
-                out[hi_col(self.alias, lv)] = mean + w
+            m = season_length(self.freq)
+            widths, conformal = interval_widths(sel["errors"], self.train_, levels, h, m)
+            self.interval_method_ = "conformal-backtest" if conformal else "naive-theory"
+            # a step without backtest errors takes the widest band of the others
+            widths = {
+                lv: np.nan_to_num(w, nan=np.nanmax(w) if np.isfinite(w).any() else 0.0)
+                for lv, w in widths.items()
+            }
+            out = add_bands(out, self.alias, widths, series_scale(self.train_, m), levels)
         return out
 
 

@@ -41,7 +41,6 @@ class LightGBMModel(Forecaster):
     """
 
     name = "lightgbm"
-    uses_drivers = True
     native_intervals = False
     global_model = True
 

@@ -61,7 +61,6 @@ def _keras():
 class _KerasForecaster(Forecaster):
     """Shared fit/predict/persistence for the Keras models; subclasses define the network."""
 
-    uses_drivers = True
     native_intervals = False
     global_model = True
     calibration_windows = 1  # each calibration window is a full refit: keep it to one

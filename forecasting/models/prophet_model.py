@@ -31,7 +31,6 @@ class ProphetModel(Forecaster):
     requested level comes from the same simulated paths."""
 
     name = "prophet"
-    uses_drivers = True
     native_intervals = True
     min_seasons = 2.0
 

@@ -36,7 +36,6 @@ quantity brings the position up to the stock needed (an order-up-to policy).
 
 from __future__ import annotations
 
-import io as _io
 import math
 from collections.abc import Mapping
 from statistics import NormalDist
@@ -182,6 +181,28 @@ def inventory_plan(
     if not 0 <= float(rho) <= 1:
         raise ShopcastError("inventory_rho", value=rho)
     need = lead_time + review_period
+    fc, keys = _ordered(forecast, start)
+    z = _add_period_stats(fc, alias, service_level)
+    fc["_step"] = fc.groupby(keys, sort=False).cumcount()
+    stock = _per_series(current_stock, "current_stock")
+    ordered = _per_series(on_order, "on_order")
+    rows = []
+    for key, g in fc.groupby(keys, sort=False):
+        key = key if isinstance(key, tuple) else (key,)
+        if len(g) < need:
+            raise ShopcastError("inventory_horizon_short", series=key[-1], need=need, have=len(g))
+        row: dict[str, Any] = dict(zip(keys, key, strict=True))
+        row.update(lead_time=lead_time, review_period=review_period)
+        demand, sd = _interval_demand(g[g["_step"] < need], z, rho, float(service_level))
+        row.update(demand)
+        uid = str(key[-1])
+        row.update(_stock_columns(row, sd, g["_m"].to_numpy(), stock(uid), ordered(uid)))
+        rows.append(row)
+    return _plan_frame(rows, keys, integer)
+
+
+def _ordered(forecast: pd.DataFrame, start: Any) -> tuple[pd.DataFrame, list[str]]:
+    """The forecast from ``start`` on, sorted by (scenario,) series and date; its keys."""
     fc = forecast.copy()
     fc[DS] = pd.to_datetime(fc[DS])
     if start is not None:
@@ -192,7 +213,11 @@ def inventory_plan(
         fc = fc.sort_values(["_o", ID, DS], kind="stable").drop(columns="_o")
     else:
         fc = fc.sort_values([ID, DS], kind="stable")
-    fc = fc.reset_index(drop=True)
+    return fc.reset_index(drop=True), keys
+
+
+def _add_period_stats(fc: pd.DataFrame, alias: str, service_level: float) -> float:
+    """Add each period's mean ``_m``, spread ``_s`` and quantile ``_q``; return ``z``."""
     z, zs, qs = _knots(fc, alias, service_level)
     q = _interp(z, zs, qs)
     mean = np.clip(fc[alias].to_numpy(dtype=float), 0, None)
@@ -202,46 +227,55 @@ def inventory_plan(
         else np.clip((_interp(1.0, zs, qs) - mean), 0, None)
     )
     fc["_m"], fc["_s"], fc["_q"] = mean, spread, np.maximum(q, 0)
-    fc["_step"] = fc.groupby(keys, sort=False).cumcount()
-    stock = _per_series(current_stock, "current_stock")
-    ordered = _per_series(on_order, "on_order")
-    rows = []
-    for key, g in fc.groupby(keys, sort=False):
-        key = key if isinstance(key, tuple) else (key,)
-        if len(g) < need:
-            raise ShopcastError("inventory_horizon_short", series=key[-1], need=need, have=len(g))
-        win = g[g["_step"] < need]
-        mu, s = float(win["_m"].sum()), win["_s"].to_numpy()
-        s1, s2 = float(s.sum()), float((s**2).sum())
-        sd = math.sqrt(max((1 - rho) * s2 + rho * s1**2, 0.0))
-        row: dict[str, Any] = dict(zip(keys, key, strict=True))
-        row.update(
-            start=win[DS].iloc[0],
-            lead_time=lead_time,
-            review_period=review_period,
-            service_level=float(service_level),
-            demand_mean=mu,
-            demand_q=mu + z * sd,
-            demand_q_indep=mu + z * math.sqrt(s2),
-            demand_q_sum=float(win["_q"].sum()),
-        )
-        row["safety_stock"] = row["demand_q"] - mu
-        uid = str(key[-1])
-        cur, oo = stock(uid), ordered(uid)
-        oo = 0.0 if oo is None or not np.isfinite(oo) else oo
-        row["current_stock"], row["on_order"] = cur, oo
-        if cur is not None and np.isfinite(cur):
-            pos = cur + oo
-            row["stockout_risk"] = _exceed(pos, mu, sd)
-            row["expected_shortfall"] = _shortfall(pos, mu, sd)
-            row["reorder_qty"] = max(0.0, row["demand_q"] - pos)
-            cum = np.cumsum(g["_m"].to_numpy())
-            over = np.flatnonzero(cum > cur)
-            if len(over):  # whole periods covered plus the share of the next one
-                k = int(over[0])
-                prev = cum[k - 1] if k else 0.0
-                row["periods_of_cover"] = k + (cur - prev) / max(cum[k] - prev, 1e-12)
-        rows.append(row)
+    return z
+
+
+def _interval_demand(
+    win: pd.DataFrame, z: float, rho: float, service_level: float
+) -> tuple[dict[str, Any], float]:
+    """Demand over the protection interval: mean, quantiles, safety stock; and its sd.
+
+    See the module docstring for the sum of correlated per-period spreads.
+    """
+    mu, s = float(win["_m"].sum()), win["_s"].to_numpy()
+    s1, s2 = float(s.sum()), float((s**2).sum())
+    sd = math.sqrt(max((1 - rho) * s2 + rho * s1**2, 0.0))
+    need = mu + z * sd
+    demand = {
+        "start": win[DS].iloc[0],
+        "service_level": service_level,
+        "demand_mean": mu,
+        "demand_q": need,
+        "demand_q_indep": mu + z * math.sqrt(s2),
+        "demand_q_sum": float(win["_q"].sum()),
+        "safety_stock": need - mu,
+    }
+    return demand, sd
+
+
+def _stock_columns(
+    row: dict[str, Any], sd: float, means: np.ndarray, cur: float | None, oo: float | None
+) -> dict[str, Any]:
+    """Risk, shortfall, reorder quantity and cover given the stock on hand and on order."""
+    mu = row["demand_mean"]
+    oo = 0.0 if oo is None or not np.isfinite(oo) else oo
+    out: dict[str, Any] = {"current_stock": cur, "on_order": oo}
+    if cur is not None and np.isfinite(cur):
+        pos = cur + oo
+        out["stockout_risk"] = _exceed(pos, mu, sd)
+        out["expected_shortfall"] = _shortfall(pos, mu, sd)
+        out["reorder_qty"] = max(0.0, row["demand_q"] - pos)
+        cum = np.cumsum(means)
+        over = np.flatnonzero(cum > cur)
+        if len(over):  # whole periods covered plus the share of the next one
+            k = int(over[0])
+            prev = cum[k - 1] if k else 0.0
+            out["periods_of_cover"] = k + (cur - prev) / max(cum[k] - prev, 1e-12)
+    return out
+
+
+def _plan_frame(rows: list[dict], keys: list[str], integer: bool) -> pd.DataFrame:
+    """The rows in the plan's column order (missing columns empty), rounded up if asked."""
     out = pd.DataFrame(rows)
     for c in _PLAN_COLUMNS:
         if c not in out.columns and (c != SCENARIO or SCENARIO in keys):
@@ -399,8 +433,8 @@ def parse_stock(frame: pd.DataFrame, name: str = "stock") -> pd.Series:
 
 
 def read_stock(source: Any, name: str | None = None) -> pd.Series:
-    """:func:`parse_stock` for an uploaded CSV / Excel file (read by ``io.read_table``)."""
-    from forecasting.data.io import read_table
+    """:func:`parse_stock` for an uploaded CSV / Excel file (read by ``forecasting.data.read_table``)."""
+    from forecasting.data import read_table
 
     raw = read_table(source, name=name)
     return parse_stock(raw, name=raw.attrs.get("source_name", name or "stock"))
@@ -425,43 +459,7 @@ def to_excel(sheets: Mapping[str, pd.DataFrame], lang: str = "zh", translate: bo
             their labels in ``lang``.
     """
     from forecasting.planning.scenarios import kpi_labels
+    from forecasting.reports.excel import workbook_bytes
 
     labels = {**kpi_labels(lang), **inventory_labels(lang)} if translate else {}
-    buf = _io.BytesIO()
-    used: set[str] = set()
-    with pd.ExcelWriter(
-        buf, engine="xlsxwriter", datetime_format="yyyy-mm-dd", date_format="yyyy-mm-dd"
-    ) as writer:
-        for raw_name, frame in sheets.items():
-            sheet = _sheet_name(str(raw_name), used)
-            out = frame.copy()
-            for c in out.columns:  # Excel has no time zones and no infinities
-                if pd.api.types.is_datetime64_any_dtype(out[c]) and out[c].dt.tz is not None:
-                    out[c] = out[c].dt.tz_localize(None)
-                if pd.api.types.is_float_dtype(out[c]):
-                    out[c] = out[c].replace([np.inf, -np.inf], np.nan)
-            out = out.rename(columns={c: labels.get(c, c) for c in out.columns})
-            out.to_excel(writer, sheet_name=sheet, index=False)
-            ws = writer.sheets[sheet]
-            ws.freeze_panes(1, 0)
-            for j, c in enumerate(out.columns):
-                ws.set_column(
-                    j, j, min(40, max(10, len(str(c)) * 2 if _wide(str(c)) else len(str(c)) + 2))
-                )
-    return buf.getvalue()
-
-
-def _wide(text: str) -> bool:
-    return any(ord(ch) > 0x2E80 for ch in text)  # CJK characters are two columns wide
-
-
-def _sheet_name(name: str, used: set[str]) -> str:
-    clean = "".join("_" if ch in "[]:*?/\\" else ch for ch in name).strip() or "Sheet"
-    clean = clean[:31]
-    base, i = clean, 2
-    while clean.lower() in used:
-        suffix = f" ({i})"
-        clean = base[: 31 - len(suffix)] + suffix
-        i += 1
-    used.add(clean.lower())
-    return clean
+    return workbook_bytes(sheets, labels=labels)

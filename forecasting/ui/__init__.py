@@ -1,7 +1,8 @@
 """Streamlit glue: the only package that imports streamlit.
 
-Pages call ``bootstrap(page)`` first, then widgets from ``widgets``, cached
-library calls from ``cache`` and chart builders from ``forecasting.charts.forecast``.
+Pages call ``bootstrap(page)`` first, then the sections of their own view
+(``views/<page>.py``); ``widgets`` holds the blocks several pages share, ``cache``
+the cached library calls, ``state`` the session's keys and small settings.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import os
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from forecasting.ui.bootstrap import PAGES, bootstrap, go, guard  # noqa: E402
+from forecasting.ui.bootstrap import bootstrap, guard  # noqa: E402
+from forecasting.ui.nav import PAGES, go  # noqa: E402
 
 __all__ = ["PAGES", "bootstrap", "go", "guard"]

@@ -14,16 +14,33 @@ import pandas as pd
 import streamlit as st
 
 from forecasting.errors import ShopcastError
-from forecasting.ui import cache, state
+from forecasting.ui import cache, interruption, state, training
+from forecasting.ui.defaults import LEVEL_CHOICES, base_freq, default_horizon
 from forecasting.ui.state import Source
 
 if TYPE_CHECKING:
-    from forecasting.data.io import SalesData
+    from forecasting.data import SalesData
     from forecasting.engine.forecast import TrainConfig
     from forecasting.ui.training import Result, RunInfo
 
-DEFAULT_HORIZON = {"D": 28, "W": 12, "MS": 6}
-LEVEL_CHOICES = (50, 80, 90, 95, 99)
+__all__ = [
+    "LEVEL_CHOICES",
+    "DataView",
+    "base_freq",
+    "chosen_models",
+    "current_view",
+    "default_horizon",
+    "drop_plan",
+    "quickstart",
+    "run_training",
+    "set_mapping",
+    "set_plan",
+    "set_source",
+    "train_config",
+    "use_plan_upload",
+    "use_sample",
+    "use_upload",
+]
 TF_PARAMS = ("epochs", "window")
 
 
@@ -64,7 +81,8 @@ def set_source(name: str, data: bytes, kind: str) -> Source:
     """
     key = cache.digest(data)
     cache.raw_table(key, name, None, data)  # fail here, before touching the session
-    src = Source(name=name, digest=key, kind=kind, data=data)
+    cache.keep_file(data)
+    src = Source(name=name, digest=key, kind=kind)
     old = state.get("data_source")
     if old is None or old.digest != src.digest:
         st.session_state["data_source"] = src
@@ -96,14 +114,14 @@ def set_plan(name: str, data: bytes, kind: str = "upload") -> Source:
     Raises:
         ShopcastError: unreadable plan, or no data loaded yet (the old plan stays).
     """
-    from forecasting.data import io
+    from forecasting.data import read_future
 
     src = state.get("data_source")
     if src is None:
         raise ShopcastError("no_data")
-    sales = cache.sales_data(*_args(src), src.data)
-    io.read_future(data, sales, level="total", name=name)  # fail before touching the session
-    plan = Source(name=name, digest=cache.digest(data), kind=kind, data=data)
+    sales = cache.sales_data(*_args(src), cache.file_bytes(src))
+    read_future(data, sales, level="total", name=name)  # fail before touching the session
+    plan = Source(name=name, digest=cache.keep_file(data), kind=kind)
     st.session_state["data_plan"] = plan
     return plan
 
@@ -127,6 +145,7 @@ def use_upload(uploaded: Any) -> Source | None:
     data = uploaded.getvalue()
     src = state.get("data_source")
     if src is not None and src.name == uploaded.name and src.digest == cache.digest(data):
+        cache.keep_file(data)  # the same file again: make sure the store still has it
         return src
     return set_source(uploaded.name, data, "upload")
 
@@ -149,7 +168,8 @@ def current_view() -> DataView | None:
     if src is None:
         return None
     args = _args(src)
-    data = cache.sales_data(*args, src.data)
+    raw = cache.file_bytes(src)
+    data = cache.sales_data(*args, raw)
     level = state.get("data_level")
     if level not in data.levels():
         level = "total"
@@ -158,28 +178,19 @@ def current_view() -> DataView | None:
     if series and level == "total":
         series = ()
     grain = state.get("data_freq")
-    hist, freq = cache.history(*args, level, grain, series, src.data)
+    hist, freq = cache.history(*args, level, grain, series, raw)
     plan = state.get("data_plan")
     future = None
     if plan is not None:
         future = cache.future_plan(
-            *args, level, grain, series, plan.digest, plan.name, src.data, plan.data
+            *args, level, grain, series, plan.digest, plan.name, raw, cache.file_bytes(plan)
         )
     return DataView(src, data, hist, freq, level, series, future, plan)
 
 
 # ---------------------------------------------------------------- train config
-def base_freq(freq: str) -> str:
-    """``"W-MON"`` -> ``"W"``; ``"D"`` and ``"MS"`` unchanged."""
-    return freq.split("-")[0]
-
-
-def default_horizon(freq: str) -> int:
-    """A sensible horizon for the frequency: 4 weeks, 12 weeks or 6 months."""
-    return DEFAULT_HORIZON.get(base_freq(freq), 12)
-
-
 def chosen_models() -> list[str]:
+    """The Train page's models (the registry's defaults until the user picks)."""
     from forecasting.models import DEFAULT_MODELS, available
 
     models = state.get("train_models")
@@ -214,7 +225,6 @@ def run_training(view: DataView, config: TrainConfig, lang: str) -> Result | Non
     """
     from forecasting.charts.forecast import model_label
     from forecasting.i18n import t
-    from forecasting.ui import training
 
     # Validate first: a refused config leaves the previous results untouched.
     if not config.models:
@@ -238,7 +248,7 @@ def run_training(view: DataView, config: TrainConfig, lang: str) -> Result | Non
 
     runs: dict[str, RunInfo] = {}
     st.session_state["train_runs"] = runs
-    st.session_state.pop("_training_stopped", None)
+    interruption.clear_stopped()
 
     def on_run(info: RunInfo) -> None:
         runs[info.name] = info
@@ -246,7 +256,7 @@ def run_training(view: DataView, config: TrainConfig, lang: str) -> Result | Non
 
     def on_result(result: Result) -> None:
         result.plan_name = view.plan.name if view.plan is not None else ""
-        st.session_state["result"] = result
+        state.keep_result(result)
         for key in ("fc_series", "fc_models", "fc_levels"):
             state.reseed(key, None)
 

@@ -5,42 +5,19 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 import streamlit as st
 
 from forecasting.errors import ShopcastError
 from forecasting.i18n import LANGUAGES, t
 from forecasting.ui import prewarm, state, theme
+from forecasting.ui.interruption import interrupted_notice
+from forecasting.ui.messages import short_error
+from forecasting.ui.nav import PAGES, nav_icon
 
 log = logging.getLogger("shopcast.ui")
 
-_ROOT = Path(__file__).resolve().parents[2]
-
-
-def _discover_pages() -> dict[str, str]:
-    """Page id -> script path (relative to app.py), in sidebar order.
-
-    ``app.py`` is "home"; every ``pages/<n>_<Name>.py`` is ``name.lower()``, so a
-    new page joins the translated sidebar by existing (and a ``nav.<id>`` key).
-    """
-    pages = {"home": "app.py"}
-    for path in sorted(
-        (_ROOT / "pages").glob("[0-9]*_*.py"), key=lambda p: int(p.stem.split("_")[0])
-    ):
-        pages[path.stem.split("_", 1)[1].lower()] = f"pages/{path.name}"
-    return pages
-
-
-PAGES: dict[str, str] = _discover_pages()
-_NAV_ICONS = {
-    "home": ":material/home:",
-    "data": ":material/table_chart:",
-    "train": ":material/model_training:",
-    "forecast": ":material/insights:",
-    "backtest": ":material/leaderboard:",
-    "scenarios": ":material/tune:",
-}
+__all__ = ["bootstrap", "guard", "short_error"]  # short_error: kept for older imports
 
 
 def bootstrap(page: str) -> str:
@@ -63,8 +40,6 @@ def bootstrap(page: str) -> str:
     )
     theme.apply(lang)
     _sidebar(page)
-    from forecasting.ui.widgets import interrupted_notice
-
     interrupted_notice(state.lang())
     return state.lang()
 
@@ -74,9 +49,7 @@ def _sidebar(page: str) -> None:
         lang = state.lang()
         st.html(f"<div class='sc-tagline'>{t('app.tagline', lang)}</div>")
         for pid, path in PAGES.items():
-            st.page_link(
-                path, label=t(f"nav.{pid}", lang), icon=_NAV_ICONS.get(pid, ":material/article:")
-            )
+            st.page_link(path, label=t(f"nav.{pid}", lang), icon=nav_icon(pid))
         st.divider()
         st.radio(
             t("ui.language", lang),
@@ -85,20 +58,6 @@ def _sidebar(page: str) -> None:
             horizontal=True,
             **state.bind("lang"),
         )
-
-
-def nav_label(page: str, lang: str) -> str:
-    """Sidebar label of a page: ``nav.<id>``, else its page title, else its file name."""
-    for key in (f"nav.{page}", f"page.{page}.title"):
-        text = t(key, lang)
-        if text != key:
-            return text
-    return page.replace("_", " ").title()
-
-
-def go(page: str) -> None:
-    """Switch to another page (raises Streamlit's control-flow exception)."""
-    st.switch_page(PAGES[page])
 
 
 @contextmanager
@@ -118,9 +77,3 @@ def guard(lang: str) -> Iterator[None]:
         log.exception("page failed")
         st.error(t("ui.error.unexpected", lang), icon=":material/error:")
         st.caption(t("ui.error.detail", lang, detail=short_error(exc)))
-
-
-def short_error(exc: BaseException) -> str:
-    """``Type: first line of message`` (at most 160 characters)."""
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0][:160]}" if text else type(exc).__name__

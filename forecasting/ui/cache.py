@@ -1,5 +1,7 @@
 """Cached library calls: the only place the dashboard touches the heavy work.
 
+* Uploaded files: a store shared by all sessions, keyed by the SHA-256 of the
+  bytes (``keep_file`` / ``file_bytes``); the session keeps only that key.
 * Data (reading, mapping, cleaning, histories): ``st.cache_data`` keyed by the
   SHA-256 of the uploaded bytes (the bytes themselves are an ``_``-argument,
   left out of the hash) plus the choices that change the result.
@@ -17,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -27,15 +30,17 @@ import streamlit as st
 from forecasting.errors import ShopcastError
 
 if TYPE_CHECKING:
-    from forecasting.data.io import SalesData
+    from forecasting.data import SalesData
     from forecasting.engine.forecast import ModelRun, TrainConfig
     from forecasting.engine.store import ModelStore
     from forecasting.models.base import Forecaster
+    from forecasting.ui.state import Source
 
 # Held while predicting with a shared cached model: predict memoises its calibration on it.
 PREDICT_LOCK = threading.Lock()
 _KEY_LOCKS: dict[str, threading.Lock] = {}
 _KEY_LOCKS_GUARD = threading.Lock()
+FILE_STORE_BYTES = 512 * 2**20  # uploads kept in server memory (least recently used go first)
 
 
 def key_lock(store_key: str) -> threading.Lock:
@@ -54,6 +59,70 @@ def mapping_key(mapping: dict | None) -> str:
     return json.dumps(mapping, sort_keys=True, ensure_ascii=False) if mapping else ""
 
 
+# ----------------------------------------------------------------------- files
+class FileStore:
+    """Uploaded bytes by content key, shared by all sessions (same file = one copy)."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.items: OrderedDict[str, bytes] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def put(self, key: str, data: bytes) -> None:
+        with self.lock:
+            self.items[key] = data
+            self.items.move_to_end(key)
+            total = sum(len(v) for v in self.items.values())
+            while total > self.max_bytes and len(self.items) > 1:
+                _, old = self.items.popitem(last=False)
+                total -= len(old)
+
+    def get(self, key: str) -> bytes | None:
+        with self.lock:
+            data = self.items.get(key)
+            if data is not None:
+                self.items.move_to_end(key)
+            return data
+
+
+@st.cache_resource(show_spinner=False)
+def file_store() -> FileStore:
+    """The server's store of uploaded files."""
+    return FileStore(FILE_STORE_BYTES)
+
+
+def keep_file(data: bytes) -> str:
+    """Keep ``data`` in the file store; returns its content key (``digest``)."""
+    key = digest(data)
+    file_store().put(key, data)
+    return key
+
+
+def file_bytes(src: Source) -> bytes:
+    """The bytes of a file the session chose.
+
+    A bundled sample file is read again from disk when the store has dropped it.
+
+    Raises:
+        ShopcastError: ``no_data`` when the upload is no longer in server memory.
+    """
+    data = file_store().get(src.digest)
+    if data is None and src.kind == "sample":
+        from forecasting.data.sample import sample_path
+
+        for which in ("csv", "future"):
+            path = sample_path(which)
+            if path.exists() and path.name == src.name:
+                data = path.read_bytes()
+                if digest(data) == src.digest:
+                    file_store().put(src.digest, data)
+                    break
+                data = None
+    if data is None:
+        raise ShopcastError("no_data")
+    return data
+
+
 # ------------------------------------------------------------------------ data
 @st.cache_data(show_spinner=False, max_entries=1)
 def sample_file() -> tuple[str, str, bytes]:
@@ -67,10 +136,10 @@ def sample_file() -> tuple[str, str, bytes]:
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def raw_table(key: str, name: str, sheet: str | None, _data: bytes) -> pd.DataFrame:
-    """The upload as a raw frame (``io.read_table``)."""
-    from forecasting.data import io
+    """The upload as a raw frame (``forecasting.data.read_table``)."""
+    from forecasting.data import read_table
 
-    return io.read_table(_data, name=name, sheet=sheet)
+    return read_table(_data, name=name, sheet=sheet)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -92,20 +161,20 @@ def sheet_names(key: str, name: str, _data: bytes) -> list[str]:
 @st.cache_data(show_spinner=False, max_entries=8)
 def detected_mapping(key: str, name: str, sheet: str | None, _data: bytes) -> dict:
     """The automatically detected column mapping, as a plain dict."""
-    from forecasting.data import io
+    from forecasting.data import detect_mapping
 
     raw = raw_table(key, name, sheet, _data)
-    return io.detect_mapping(raw, name=name).to_dict()
+    return detect_mapping(raw, name=name).to_dict()
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def sales_data(key: str, name: str, sheet: str | None, mapping: str, _data: bytes) -> SalesData:
     """Cleaned ``SalesData`` for an upload and a mapping (``mapping_key`` JSON)."""
-    from forecasting.data import io
+    from forecasting.data import ColumnMapping, load_frame
 
     raw = raw_table(key, name, sheet, _data)
-    chosen = io.ColumnMapping.from_dict(json.loads(mapping)) if mapping else None
-    return io.load_frame(raw, name=name, mapping=chosen)
+    chosen = ColumnMapping.from_dict(json.loads(mapping)) if mapping else None
+    return load_frame(raw, name=name, mapping=chosen)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -142,11 +211,11 @@ def future_plan(
     _plan: bytes,
 ) -> pd.DataFrame:
     """The future driver plan (prices, promotions) at the history's level and grain."""
-    from forecasting.data import io
+    from forecasting.data import read_future
 
     data = sales_data(key, name, sheet, mapping, _data)
     _, hfreq = history(key, name, sheet, mapping, level, freq, series, _data)
-    plan = io.read_future(_plan, data, level=level, name=plan_name, freq=hfreq)
+    plan = read_future(_plan, data, level=level, name=plan_name, freq=hfreq)
     if series:
         plan = plan[plan["unique_id"].isin(series)].reset_index(drop=True)
     return plan

@@ -1,17 +1,20 @@
 """Tables and downloads of a forecast: frames in, display frames or bytes out.
 
-No streamlit here, so the exports are testable without an app.
+No streamlit here, so the exports are testable without an app. Files go through
+``forecasting.reports`` (the one Excel writer, inert CSV), so a SKU named
+``=HYPERLINK(...)`` stays text in every download.
 """
 
 from __future__ import annotations
 
-import io
 from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
 from forecasting.charts.forecast import model_label, series_label
 from forecasting.i18n import t
+from forecasting.reports.excel import workbook_bytes
+from forecasting.reports.safe import csv_bytes
 from forecasting.schema import DS, ID, hi_col, levels_of, lo_col, model_aliases
 
 
@@ -55,28 +58,43 @@ def forecast_table(
 
 
 def to_csv(forecast: pd.DataFrame) -> bytes:
-    """The forecast contract as CSV (UTF-8 with BOM, so Excel shows Chinese correctly)."""
+    """The forecast contract as inert CSV (UTF-8 with BOM, so Excel shows Chinese correctly).
+
+    Text cells a spreadsheet would evaluate (``=...``, ``+...``, ``-...``, ``@...``)
+    get a leading ``'``; numbers, negative ones included, stay numbers.
+    """
     out = forecast.copy()
     out[DS] = pd.to_datetime(out[DS]).dt.strftime("%Y-%m-%d")
-    return out.to_csv(index=False).encode("utf-8-sig")
+    return csv_bytes(out)
+
+
+def settings_table(settings: Mapping[str, object], lang: str) -> pd.DataFrame:
+    """The run's settings as a two-column table with translated headers and names.
+
+    A setting without a translation (``export.setting.<key>``) keeps its key.
+    """
+    names = []
+    for key in settings:
+        msg = f"export.setting.{key}"
+        text = t(msg, lang)
+        names.append(key if text == msg else text)
+    return pd.DataFrame(
+        {
+            t("export.setting.key", lang): names,
+            t("export.setting.value", lang): [str(v) for v in settings.values()],
+        }
+    )
 
 
 def to_excel(
     forecast: pd.DataFrame, lang: str, settings: Mapping[str, object] | None = None
 ) -> bytes:
-    """An .xlsx workbook: the translated forecast table, plus a settings sheet."""
-    buf = io.BytesIO()
-    table = forecast_table(forecast, lang)
-    with pd.ExcelWriter(buf, engine="xlsxwriter") as xl:
-        sheet = t("nav.forecast", lang)[:31]
-        table.to_excel(xl, sheet_name=sheet, index=False)
-        ws = xl.sheets[sheet]
-        ws.freeze_panes(1, 2)
-        for i, col in enumerate(table.columns):
-            width = max(10, min(28, len(str(col)) * (2 if lang == "zh" else 1) + 2))
-            ws.set_column(i, i, width)
-        if settings:
-            pd.DataFrame(
-                {"key": list(settings), "value": [str(v) for v in settings.values()]}
-            ).to_excel(xl, sheet_name="settings", index=False)
-    return buf.getvalue()
+    """An .xlsx workbook: the translated forecast table, plus a settings sheet.
+
+    Written by ``forecasting.reports.excel.workbook_bytes``: strings never become
+    formulas and text cells that would be evaluated are neutralised.
+    """
+    sheets = {t("nav.forecast", lang): forecast_table(forecast, lang)}
+    if settings:
+        sheets[t("export.settings_sheet", lang)] = settings_table(settings, lang)
+    return workbook_bytes(sheets, freeze_cols=2)

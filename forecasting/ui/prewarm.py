@@ -20,7 +20,7 @@ import threading
 log = logging.getLogger("shopcast.ui")
 
 WARM_MODULES = (
-    "forecasting.data.io",
+    "forecasting.data",
     "forecasting.data.quality",
     "forecasting.engine.forecast",
     "forecasting.engine.store",
@@ -68,40 +68,28 @@ def pretrain_sample() -> list[str]:
     Returns:
         The names of the models now in the store.
     """
-    from forecasting.data import io
+    from forecasting.data import load_frame, read_future, read_table
     from forecasting.data.sample import sample_path
     from forecasting.engine import forecast as pipeline
-    from forecasting.engine.forecast import TrainConfig
     from forecasting.models import DEFAULT_MODELS
-    from forecasting.ui import actions, cache
+    from forecasting.ui import cache, defaults
 
     path = sample_path("csv")
-    sales = io.load_frame(io.read_table(path.read_bytes(), name=path.name), name=path.name)
+    sales = load_frame(read_table(path.read_bytes(), name=path.name), name=path.name)
     history = sales.history(level="total", freq=None, series=None)
     freq = history.attrs.get("freq") or sales.freq
     plan = sample_path("future")
     future = None
     if plan.exists():
-        future = io.read_future(plan.read_bytes(), sales, level="total", name=plan.name, freq=freq)
-    config = TrainConfig(
+        future = read_future(plan.read_bytes(), sales, level="total", name=plan.name, freq=freq)
+    config = pipeline.TrainConfig(
         models=list(DEFAULT_MODELS),
-        horizon=actions.default_horizon(freq),
+        horizon=defaults.default_horizon(freq),
         levels=[80, 95],
     )
     store = cache.model_store_uncached()
-    dkey = pipeline.data_key(history, freq)
-    ready = []
-    for name in config.models:
-        key = pipeline.store_key(dkey, name, config)
-        with cache.key_lock(key):
-            model, run = pipeline.fit_model(history, freq, name, config, store=store, dkey=dkey)
-            if model is None:
-                continue
-            before = set(getattr(model, "calibration_", {}) or {})
-            pipeline.predict_model(model, config, future)
-            if set(getattr(model, "calibration_", {}) or {}) - before:
-                store.save(
-                    key, model, {"data_key": dkey, "fit_seconds": run.fit_seconds, "freq": freq}
-                )
-        ready.append(name)
-    return ready
+    # the engine's loop, each model under its store lock: a click waits, then loads it
+    result = pipeline.forecast(
+        history, freq, config, future=future, store=store, lock=cache.key_lock
+    )
+    return result.models

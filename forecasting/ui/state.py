@@ -10,18 +10,21 @@ widget is drawn again: ``st.multiselect(..., **bind("train_models"))``.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
 from forecasting.i18n import DEFAULT_LANG, LANGUAGES
 
+if TYPE_CHECKING:
+    from forecasting.ui.training import Result
+
 # Persistent keys, prefixed by the page that owns them.
 DEFAULTS: dict[str, Any] = {
     "lang": DEFAULT_LANG,
     # data page
-    "data_source": None,  # Source of the current upload / sample
+    "data_source": None,  # Source (name + content key) of the current upload / sample
     "data_mapping": None,  # dict of user overrides, None = automatic detection
     "data_sheet": None,
     "data_level": "total",
@@ -48,12 +51,15 @@ _WIDGET = "_w_"
 
 @dataclass(frozen=True)
 class Source:
-    """The file the user is working on (bytes stay out of every cache key)."""
+    """The file the user is working on: its name and content key.
+
+    The bytes live in ``cache``'s content-keyed file store (``cache.file_bytes``),
+    not in the session.
+    """
 
     name: str
     digest: str
     kind: str  # "sample" | "upload"
-    data: bytes = field(repr=False, compare=False)
 
 
 def init_defaults() -> None:
@@ -101,3 +107,17 @@ def lang() -> str:
 def get(key: str) -> Any:
     """Persistent value of ``key`` (its default when unset)."""
     return st.session_state.get(key, DEFAULTS.get(key))
+
+
+def current_result() -> Result | None:
+    """The session's latest forecast (None before the first successful training).
+
+    Read and written only through ``current_result`` / ``keep_result``, so where
+    the frames live can change in one place.
+    """
+    return st.session_state.get("result")
+
+
+def keep_result(result: Result) -> None:
+    """Make ``result`` the session's forecast."""
+    st.session_state["result"] = result

@@ -7,7 +7,6 @@ Streamlit caches and in the on-disk model store.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -19,7 +18,7 @@ from forecasting.errors import ShopcastError
 from forecasting.schema import DS, ID
 
 if TYPE_CHECKING:
-    from forecasting.engine.forecast import TrainConfig
+    from forecasting.engine.forecast import ModelRun, TrainConfig
 
 OnProgress = Callable[[float, str, int, str], None]  # fraction, model, index, library label
 
@@ -113,7 +112,6 @@ def train(
     """
     from forecasting.engine import forecast as pipeline
     from forecasting.schema import validate_levels
-    from forecasting.ui import cache
 
     if not config.models:
         raise ShopcastError("no_models")
@@ -121,22 +119,21 @@ def train(
     check_horizon(history, config.horizon)
     dkey = pipeline.data_key(history, freq)
     fkey = pipeline.data_key(future, freq) if future is not None and len(future) else ""
-    n = len(config.models)
+    fit, predict = _cached_steps(history, freq, config, dkey, future if fkey else None, fkey)
     runs: dict[str, RunInfo] = {}
     result: Result | None = None
-    for i, name in enumerate(config.models):
 
-        def report(frac: float, label: str, i: int = i, name: str = name) -> None:
-            if on_progress:
-                on_progress(
-                    min(1.0, (i + max(0.0, min(float(frac), 1.0))) / n), name, i, str(label)
-                )
+    def on_step(step: pipeline.ModelStep) -> None:
+        if on_progress:
+            on_progress(step.fraction, step.model, step.index, step.detail)
 
-        report(0.0, "")
-        info, fc = _one_model(history, freq, name, config, dkey, report, cache, future, fkey)
-        runs[name] = info
+    def model_done(run: pipeline.ModelRun) -> None:
+        nonlocal result
+        info = run_info(run)
+        runs[run.name] = info
         if on_run:
             on_run(info)
+        fc = run.forecast
         if fc is not None:
             if result is None:
                 result = Result(data_name, level, freq, replace(config), history, fc, data_key=dkey)
@@ -145,7 +142,17 @@ def train(
             result.runs = dict(runs)
             if on_result:
                 on_result(result)
-        report(1.0, "")
+
+    pipeline.run_models(
+        history,
+        freq,
+        config,
+        dkey=dkey,
+        fit=fit,
+        predict=predict,
+        on_step=on_step,
+        on_run=model_done,
+    )
     if result is not None:
         result.config = replace(config, models=[m for m in config.models if m in result.models])
         result.runs = dict(runs)
@@ -154,22 +161,33 @@ def train(
     return result, runs
 
 
-def _one_model(history, freq, name, config, dkey, report, cache, future=None, fkey=""):
-    """Fit (cached) and predict (cached) one model; errors become a failed RunInfo."""
-    model, run, status = cache.fitted_model(history, freq, name, config, dkey, report)
-    if model is None:
-        return RunInfo(name, "failed", error=run.error, fit_seconds=run.fit_seconds), None
-    t0 = time.perf_counter()
-    try:
-        fc = cache.predicted(model, name, config, dkey, future if fkey else None, fkey)
-    except ShopcastError as exc:
-        return RunInfo(name, "failed", run.fit_seconds, error=exc), None
-    except Exception as exc:  # noqa: BLE001 - one failing model must not stop the others
-        from forecasting.ui.bootstrap import short_error
+def run_info(run: ModelRun) -> RunInfo:
+    """What the Train page shows about a model run of the engine's loop."""
+    if run.error is not None or run.forecast is None:
+        return RunInfo(run.name, "failed", run.fit_seconds, error=run.error)
+    return RunInfo(run.name, run.source, run.fit_seconds, run.predict_seconds, len(run.skipped))
 
-        err = ShopcastError("model_failed", model=name, detail=short_error(exc))
-        return RunInfo(name, "failed", run.fit_seconds, error=err), None
-    return (
-        RunInfo(name, status, run.fit_seconds, time.perf_counter() - t0, len(run.skipped)),
-        fc,
-    )
+
+def _cached_steps(history, freq, config, dkey, future, fkey):
+    """The loop's fit and predict steps through the app's caches (memory, then disk).
+
+    Fitting returns a copy of the cached run (status "cache", "disk" or "trained" in
+    ``source``): the loop writes the forecast into it, never into the shared one.
+    """
+    from forecasting.ui import cache
+
+    def fit(name: str, progress) -> tuple:
+        model, run, status = cache.fitted_model(history, freq, name, config, dkey, progress)
+        return model, replace(run, source=status)
+
+    def predict(name: str, model) -> pd.DataFrame:
+        try:
+            return cache.predicted(model, name, config, dkey, future, fkey)
+        except ShopcastError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - one failing model must not stop the others
+            from forecasting.ui.messages import short_error
+
+            raise ShopcastError("model_failed", model=name, detail=short_error(exc)) from exc
+
+    return fit, predict

@@ -4,8 +4,9 @@ The backtest of the data the user chose on the Data page (level, grain,
 series: ``actions.current_view()``) runs when the button is clicked, with a
 progress bar per (window, model). Results are cached in server memory keyed by
 the data's content hash and the settings, so the same backtest never runs
-twice; the session keeps the latest successful report (``bt_report``), and a
-failed or interrupted run leaves it in place.
+twice; the session keeps only the key of the latest successful report and the
+names it shows (``bt_report``: a ``ReportRef``), and a failed or interrupted run
+leaves it in place.
 
 Why not ``st.cache_data`` around the run: a progress bar created outside a
 cached function and updated inside it breaks Streamlit's element replay on the
@@ -36,6 +37,8 @@ from forecasting.charts.forecast import model_label, series_label
 from forecasting.errors import ShopcastError
 from forecasting.i18n import t
 from forecasting.ui import actions, state
+from forecasting.ui.defaults import LEVEL_CHOICES, base_freq, default_horizon
+from forecasting.ui.nav import PAGES
 from forecasting.ui.widgets import level_label
 
 if TYPE_CHECKING:
@@ -49,7 +52,7 @@ DEFAULTS: dict[str, Any] = {
     "bt_windows": 3,
     "bt_step": 0,  # 0 = same as the horizon
     "bt_levels": [80, 95],
-    "bt_report": None,  # Report of the latest successful backtest
+    "bt_report": None,  # ReportRef of the latest successful backtest (the report is in the memo)
     "bt_metric": "wape",
     "bt_h_metric": "wape",
     "bt_series": None,
@@ -85,6 +88,15 @@ class Settings:
         return self.step or self.horizon
 
 
+def data_or_hint(lang: str) -> DataView | None:
+    """The data to backtest, or None with a link to the Data page."""
+    view = actions.current_view()
+    if view is None:
+        st.info(t("bt.no_data", lang), icon=":material/info:")
+        st.page_link(PAGES["data"], label=t("nav.data", lang), icon=":material/table_chart:")
+    return view
+
+
 def default_models() -> list[str]:
     """The Train page's models plus ``auto``, so the choice table has something to show."""
     return list(dict.fromkeys([*actions.chosen_models(), "auto"]))
@@ -94,7 +106,7 @@ def settings_form(view: DataView, lang: str) -> Settings:
     """Models, horizon, windows (and step, levels in an expander)."""
     from forecasting.models import TENSORFLOW_MODELS, available
 
-    unit = t(f"unit.{actions.base_freq(view.freq)}", lang)
+    unit = t(f"unit.{base_freq(view.freq)}", lang)
     names = available()
     chosen = [m for m in (state.get("bt_models") or default_models()) if m in names]
     st.multiselect(
@@ -106,7 +118,7 @@ def settings_form(view: DataView, lang: str) -> Settings:
         **state.bind("bt_models", default=chosen),
     )
     c1, c2 = st.columns(2)
-    horizon = state.get("train_horizon") or actions.default_horizon(view.freq)
+    horizon = state.get("train_horizon") or default_horizon(view.freq)
     c1.number_input(
         t("bt.horizon", lang, unit=unit),
         min_value=1,
@@ -127,7 +139,7 @@ def settings_form(view: DataView, lang: str) -> Settings:
         a1.number_input(
             t("bt.step", lang), min_value=0, max_value=1000, step=1, **state.bind("bt_step")
         )
-        a2.multiselect(t("bt.levels", lang), list(actions.LEVEL_CHOICES), **state.bind("bt_levels"))
+        a2.multiselect(t("bt.levels", lang), list(LEVEL_CHOICES), **state.bind("bt_levels"))
     picked = state.get("bt_models")  # None until the user edits the widget: its default shows
     models = tuple(m for m in (chosen if picked is None else picked) if m in names)
     h = int(state.get("bt_horizon") or horizon)
@@ -226,6 +238,20 @@ class _Memo:
 @st.cache_resource(show_spinner=False)
 def _memo() -> _Memo:
     return _Memo(_MEMO_SIZE)
+
+
+def reset_memo() -> None:
+    """Forget every stored report (tests)."""
+    _memo.clear()
+
+
+@dataclass(frozen=True)
+class ReportRef:
+    """What the session keeps of its latest report: the memo key and its own names."""
+
+    key: str
+    data_name: str
+    level: str
 
 
 def compute(view: DataView, settings: Settings, report_step=None) -> Report:
@@ -330,8 +356,7 @@ def run_button(view: DataView, settings: Settings, lang: str) -> None:
         st.error(exc.message(lang), icon=":material/error:")
         return
     # A memo hit may come from another session with the same content: show our own names.
-    report.data_name, report.level = view.source.name, view.level
-    st.session_state["bt_report"] = report
+    st.session_state["bt_report"] = ReportRef(report.key, view.source.name, view.level)
     for key in ("bt_series", "bt_show", "bt_band", "bt_choice"):
         state.reseed(key, None)
     st.success(t("bt.done", lang, seconds=f"{report.seconds:.1f}"), icon=":material/check_circle:")
@@ -339,11 +364,13 @@ def run_button(view: DataView, settings: Settings, lang: str) -> None:
 
 def current_report(view: DataView | None, settings: Settings | None, lang: str) -> Report | None:
     """The session's latest report, with a note when it no longer matches the page."""
-    report = state.get("bt_report")
+    ref = state.get("bt_report")
+    report = _memo().get(ref.key) if ref is not None else None  # a private copy
     if report is None:
         st.info(t("bt.none", lang), icon=":material/info:")
         return None
-    if view is not None and settings is not None and report.key != run_key(view, settings):
+    report.data_name, report.level = ref.data_name, ref.level
+    if view is not None and settings is not None and ref.key != run_key(view, settings):
         st.caption(t("bt.stale", lang))
     return report
 
@@ -353,7 +380,7 @@ def report_header(report: Report, lang: str) -> None:
     """Which data and settings the results come from, and the models that failed."""
     from forecasting.schema import CUTOFF
 
-    unit = t(f"unit.{actions.base_freq(report.freq)}", lang)
+    unit = t(f"unit.{base_freq(report.freq)}", lang)
     cuts = sorted(report.result.cv[CUTOFF].unique())
     st.markdown(
         t(
@@ -645,10 +672,12 @@ def why_text(row: pd.Series, members: list[str], model: str, lang: str) -> str:
 def choice_section(report: Report, lang: str) -> pd.DataFrame | None:
     """Which member ``auto``/``ensemble`` used per series at the latest cut-off, and why."""
     from forecasting.evaluation.backtest import member_names
+    from forecasting.models import combining_models
 
     st.subheader(t("bt.section.choice", lang))
     choices = report.choices
-    models = [m for m in ("auto", "ensemble") if len(choices) and (choices["model"] == m).any()]
+    combining = sorted(combining_models())  # alphabetical: "auto" before "ensemble"
+    models = [m for m in combining if len(choices) and (choices["model"] == m).any()]
     if not models:
         st.info(t("bt.choice_none", lang), icon=":material/info:")
         return None

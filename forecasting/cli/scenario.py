@@ -1,0 +1,206 @@
+"""``python -m forecasting scenario``: what-if scenarios against a baseline.
+
+    python -m forecasting scenario sales.csv --scenario S.json --horizon 42 --out s.csv
+
+Fits (or loads) the models once, forecasts the baseline and every scenario with
+them, and writes the forecasts, the KPI table (``OUT_kpis.csv``) and, with
+``--lead-time``, the stock plan (``OUT_inventory.csv``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from forecasting.cli.common import parse_params
+from forecasting.errors import ShopcastError
+from forecasting.i18n import t
+from forecasting.models import driver_models
+
+KPI_SHOWN = (
+    "model",
+    "scenario",
+    "group",
+    "units",
+    "gmv",
+    "incr_units_pct",
+    "incr_gmv_pct",
+    "post_incr_pct",
+    "peak_day",
+)
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Add the ``scenario`` subcommand to ``subparsers`` and return its parser."""
+    c = subparsers.add_parser(
+        "scenario", help="what-if scenarios: baseline vs scenarios, KPIs, stock"
+    )
+    c.add_argument("input", help="sales history: CSV (UTF-8/GBK), XLSX or Parquet")
+    c.add_argument(
+        "--scenario",
+        "-s",
+        required=True,
+        help="scenario JSON file (see sample_data/scenarios_double11.json)",
+    )
+    c.add_argument("--horizon", "-H", type=int, default=42, help="periods to forecast (default 42)")
+    c.add_argument(
+        "--models",
+        default="lightgbm",
+        help=f"comma-separated models that use drivers: {','.join(driver_models())}",
+    )
+    c.add_argument("--level", type=float, nargs="*", default=[80, 95], help="interval levels in %%")
+    c.add_argument("--future", help="file with planned drivers (the baseline plan)")
+    c.add_argument(
+        "--by",
+        help="KPI breakdown: a hierarchy level (e.g. 品类) or 'series' "
+        "(default: the level above the series, if any)",
+    )
+    c.add_argument(
+        "--post-days",
+        type=int,
+        default=7,
+        help="days after each window checked for a pull-forward dip (default 7)",
+    )
+    c.add_argument(
+        "--lead-time",
+        type=int,
+        help="also write OUT_inventory.csv: stock for this lead time (periods)",
+    )
+    c.add_argument(
+        "--service-level", type=float, default=0.95, help="for --lead-time (default 0.95)"
+    )
+    c.add_argument("--stock", help="current stock file (product, stock columns) for --lead-time")
+    c.add_argument(
+        "--params", help='per-model parameters as JSON, e.g. \'{"mlp": {"epochs": 10}}\''
+    )
+    c.add_argument("--seed", type=int, default=0)
+    c.add_argument("--no-cache", action="store_true", help="do not read or write the model store")
+    c.add_argument("--out", "-o", required=True, help="output CSV (KPIs go to OUT_kpis.csv)")
+    return c
+
+
+def cmd_scenario(args: argparse.Namespace) -> int:
+    """Fit (or load) models once, forecast the baseline and every scenario, write KPIs.
+
+    Raises:
+        ShopcastError: a missing file, bad scenarios or settings, every model failing.
+    """
+    from forecasting.data import load, read_future
+    from forecasting.engine.forecast import TrainConfig, fitted_models
+    from forecasting.engine.store import ModelStore
+    from forecasting.models import parse_model_list
+    from forecasting.planning import scenarios as sc
+    from forecasting.schema import make_future_frame
+
+    for path in (args.input, args.scenario, args.future, args.stock):
+        if path and not Path(path).exists():
+            raise ShopcastError("file_not_found", file=path)
+    t0 = time.perf_counter()
+    scenarios = sc.load_scenarios(Path(args.scenario))
+    models = parse_model_list(args.models)
+    data = load(args.input)
+    history = data.history()
+    freq = data.freq
+    hierarchy = sc.hierarchy_from_data(data)
+    future = read_future(args.future, data) if args.future else None
+    base = make_future_frame(history, args.horizon, freq, future)
+    config = TrainConfig(
+        models=models,
+        horizon=args.horizon,
+        levels=list(args.level),
+        model_params=parse_params(args.params),
+        seed=args.seed,
+    )
+    store = None if args.no_cache else ModelStore()
+    # leaving the block saves models whose interval calibration grew: no refits on rerun
+    with fitted_models(history, freq, config, store=store) as fitted:
+        for name, _, run in fitted:
+            if run.error is not None:
+                print(f"{name}: {run.error.message(args.lang)}", file=sys.stderr)
+        ready = [model for _, model, _ in fitted if model is not None]
+        if not ready:
+            raise ShopcastError("all_models_failed")
+        _print_warnings(args.lang, history, scenarios, base, hierarchy, ready)
+        fc = sc.run_scenarios(ready, base, scenarios, args.horizon, list(args.level), hierarchy)
+    by = args.by or (data.ids[-2] if len(data.ids) >= 2 else None)
+    table = _kpi_table(fc, base, scenarios, hierarchy, ready, by, args.post_days)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fc.to_csv(out, index=False, date_format="%Y-%m-%d")
+    kpi_path = out.with_name(f"{out.stem}_kpis.csv")
+    table.to_csv(kpi_path, index=False, date_format="%Y-%m-%d", encoding="utf-8-sig")
+    labels = sc.kpi_labels(args.lang)
+    print(table[list(KPI_SHOWN)].rename(columns=labels).round(1).to_string(index=False))
+    if args.lead_time:
+        inv_path = _write_inventory(args, fc, ready, out)
+        print(t("cli.scenario_inventory", args.lang, file=inv_path))
+    print(
+        t(
+            "cli.scenario_wrote",
+            args.lang,
+            rows=len(fc),
+            scenarios=len(scenarios),
+            file=out,
+            kpis=kpi_path,
+            seconds=f"{time.perf_counter() - t0:.1f}",
+        )
+    )
+    return 0
+
+
+def _print_warnings(lang, history, scenarios, base, hierarchy, models) -> None:
+    """Each scenario's range warnings for each model, every distinct text once, on stderr."""
+    from forecasting.planning import scenarios as sc
+
+    shown: set[str] = set()
+    for s in scenarios:
+        for model in models:
+            for w in sc.range_warnings(history, s, base, hierarchy, model):
+                text = w.message(lang)
+                if text not in shown:
+                    shown.add(text)
+                    print(f"{t('cli.scenario_warning', lang)}: {text}", file=sys.stderr)
+
+
+def _kpi_table(fc, base, scenarios, hierarchy, models, by, post_days):
+    """KPIs of every scenario per model, stacked, with a leading ``model`` column."""
+    import pandas as pd
+
+    from forecasting.planning import scenarios as sc
+
+    futures = sc.scenario_futures(base, scenarios, hierarchy)
+    tables = []
+    for model in models:
+        k = sc.kpis(
+            fc,
+            futures,
+            model.alias,
+            scenarios,
+            by=by,
+            hierarchy=hierarchy,
+            post_days=post_days,
+        )
+        k.insert(0, "model", model.alias)
+        tables.append(k)
+    return pd.concat(tables, ignore_index=True)
+
+
+def _write_inventory(args: argparse.Namespace, fc, models, out: Path) -> Path:
+    """Write ``OUT_inventory.csv`` (stock per model for ``--lead-time``); returns its path."""
+    import pandas as pd
+
+    from forecasting.planning.inventory import inventory_plan, read_stock
+
+    stock = read_stock(args.stock) if args.stock else None
+    plans = []
+    for model in models:
+        p = inventory_plan(fc, model.alias, args.lead_time, args.service_level, stock)
+        p.insert(0, "model", model.alias)
+        plans.append(p)
+    inv_path = out.with_name(f"{out.stem}_inventory.csv")
+    pd.concat(plans, ignore_index=True).to_csv(
+        inv_path, index=False, encoding="utf-8-sig", date_format="%Y-%m-%d"
+    )
+    return inv_path

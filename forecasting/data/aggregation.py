@@ -1,0 +1,106 @@
+"""Combining rows: y summed, drivers by their rule, and series made regular (gap filling)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from forecasting.data.frequency import from_index, period_index
+from forecasting.schema import DS, ID, Y
+
+
+def agg_rule(driver: str) -> str:
+    """How a driver combines over products or days: price -> y-weighted mean,
+    flags (promo, holiday, open, school_holiday) -> max, anything else -> mean."""
+    d = driver.lower()
+    if "price" in d:
+        return "wmean"
+    if any(w in d for w in ("promo", "holiday", "open", "flag")):
+        return "max"
+    return "mean"
+
+
+def aggregate(df: pd.DataFrame, keys: list[str], drivers: list[str]) -> pd.DataFrame:
+    """Sum y (all-missing stays missing) and combine drivers by :func:`agg_rule`."""
+    work = df
+    extra: dict[str, pd.Series] = {}
+    has_y = Y in df.columns
+    for d in drivers:
+        if agg_rule(d) == "wmean" and has_y:
+            w = df[Y].clip(lower=0).where(df[d].notna(), 0.0).fillna(0.0)
+            extra[f"__w_{d}"] = w
+            extra[f"__pw_{d}"] = df[d].fillna(0.0) * w
+    if extra:
+        work = df.assign(**extra)
+    g = work.groupby(keys, sort=True, observed=True)
+    out = pd.DataFrame(index=g.size().index)
+    if has_y:
+        out[Y] = g[Y].sum(min_count=1)
+    for d in drivers:
+        rule = agg_rule(d)
+        if rule == "max":
+            out[d] = g[d].max()
+        else:
+            out[d] = g[d].mean()
+            if rule == "wmean" and has_y:
+                den = g[f"__w_{d}"].sum()
+                out[d] = (g[f"__pw_{d}"].sum() / den).where(den > 0, out[d])
+    return out.reset_index()
+
+
+def fill_grid(
+    df: pd.DataFrame, freq: str, fill: str, drivers: list[str]
+) -> tuple[pd.DataFrame, int, int]:
+    """Make every series regular from its first to its last date (``df`` sorted by id, ds).
+
+    Returns the filled frame, the number of rows added and the number of missing
+    target values (added or blank) that were filled.
+    """
+    idx = period_index(df[DS].to_numpy(), freq)
+    codes, uniques = pd.factorize(df[ID], sort=False)
+    counts = np.bincount(codes, minlength=len(uniques))
+    first_row = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    lo = idx[first_row]
+    hi = idx[first_row + counts - 1]
+    lengths = hi - lo + 1
+    total = int(lengths.sum())
+    added = total - len(df)
+    if added:
+        grid_start = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+        pos = np.repeat(grid_start - lo, counts) + idx
+        out = pd.DataFrame({ID: np.repeat(uniques.to_numpy(dtype=object), lengths)})
+        out[DS] = from_index(
+            np.repeat(lo, lengths) + np.arange(total) - np.repeat(grid_start, lengths), freq
+        )
+        for c in [Y, *drivers]:
+            col = np.full(total, np.nan)
+            col[pos] = df[c].to_numpy(dtype=float)
+            out[c] = col
+        gcodes = np.repeat(np.arange(len(uniques)), lengths)
+    else:
+        out = df.reset_index(drop=True).copy()
+        gcodes = codes
+    n_missing = int(out[Y].isna().sum())
+    if fill == "zero":
+        out[Y] = out[Y].fillna(0.0)
+    elif fill == "interpolate" and n_missing:
+        out[Y] = _interpolate(out[Y], gcodes)
+    for d in drivers:
+        if out[d].isna().any():
+            if agg_rule(d) == "wmean":  # a price holds until it changes
+                grouped = out[d].groupby(gcodes)
+                out[d] = grouped.ffill()
+                out[d] = out[d].groupby(gcodes).bfill()
+            else:  # nothing recorded = no promotion, no discount, no holiday
+                out[d] = out[d].fillna(0.0)
+    return out, added, (n_missing - added) if fill != "none" else 0
+
+
+def _interpolate(y: pd.Series, gcodes: np.ndarray) -> pd.Series:
+    """Linear interpolation inside each series (never across two series)."""
+    have = y.notna()
+    inside = have.groupby(gcodes).cummax() & have[::-1].groupby(gcodes[::-1]).cummax()[::-1]
+    lin = y.interpolate(limit_area="inside")
+    out = y.where(have, lin.where(inside))
+    # blanks at a series' edges: nearest value of the same series
+    return out.groupby(gcodes).ffill().groupby(gcodes).bfill()

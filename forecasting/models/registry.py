@@ -1,0 +1,133 @@
+"""Every model the app offers, declared once: where it lives and what it can do.
+
+A spec names the module and class (imported only when the model is used), the
+library it needs and its capabilities. Everything else that lists models —
+``forecasting.models.DEFAULT_MODELS``, the TensorFlow models, the ensemble's
+members, the CLI's help, the model classes' ``uses_drivers`` — is derived from
+``SPECS``. This module imports nothing heavy (nor anything from forecasting).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ALWAYS = "always"  # ``ModelSpec.member``: a default member of ensemble/auto
+WITH_DRIVERS = "with_drivers"  # ... added when some driver of the history varies
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One registered model.
+
+    Attributes:
+        name: registry name, also the forecast column (alias) by default.
+        module: module holding the class, imported on first use.
+        class_name: the ``Forecaster`` subclass in ``module``.
+        library: what the model needs, shown to users (e.g. ``"statsforecast"``).
+        uses_drivers: future driver columns (price, promo...) change the forecast.
+        default: chosen when the user picks nothing (``DEFAULT_MODELS``).
+        slow: trains slowly (Prophet, TensorFlow): seconds to minutes per fit.
+        tensorflow: a Keras network (epochs, TensorFlow's start-up cost).
+        member: role as a member of ``ensemble``/``auto`` when none are given:
+            ``ALWAYS``, ``WITH_DRIVERS`` (a second driver-aware family, added when the
+            history's drivers vary) or ``""`` (only when asked for).
+        combines: built from a backtest of member models (``ensemble``, ``auto``); can
+            explain its per-series choice.
+        packages: distributions a pickled model depends on (recorded when saved).
+    """
+
+    name: str
+    module: str
+    class_name: str
+    library: str
+    uses_drivers: bool = False
+    default: bool = False
+    slow: bool = False
+    tensorflow: bool = False
+    member: str = ""
+    combines: bool = False
+    packages: tuple[str, ...] = ()
+
+
+_NEURAL = "forecasting.models.neural"
+_ENSEMBLE = "forecasting.models.ensemble"
+_KERAS = ("tensorflow", "keras")
+_MEMBERS = "backtest of members"
+
+# Order is the order shown to users.
+SPECS: tuple[ModelSpec, ...] = (
+    ModelSpec(
+        "seasonal_naive",
+        "forecasting.models.naive",
+        "SeasonalNaive",
+        "numpy",
+        default=True,
+        member=ALWAYS,
+    ),
+    ModelSpec(
+        "ets",
+        "forecasting.models.stats",
+        "ETS",
+        "statsforecast",
+        default=True,
+        member=ALWAYS,
+        packages=("statsforecast",),
+    ),
+    ModelSpec(
+        "arima", "forecasting.models.stats", "ARIMA", "statsforecast", packages=("statsforecast",)
+    ),
+    ModelSpec(
+        "prophet",
+        "forecasting.models.prophet_model",
+        "ProphetModel",
+        "prophet",
+        uses_drivers=True,
+        slow=True,
+        member=WITH_DRIVERS,
+        packages=("prophet",),
+    ),
+    ModelSpec(
+        "lightgbm",
+        "forecasting.models.gbm",
+        "LightGBMModel",
+        "lightgbm",
+        uses_drivers=True,
+        default=True,
+        member=ALWAYS,
+        packages=("lightgbm",),
+    ),
+    ModelSpec(
+        "mlp",
+        _NEURAL,
+        "MLPModel",
+        "tensorflow",
+        uses_drivers=True,
+        slow=True,
+        tensorflow=True,
+        packages=_KERAS,
+    ),
+    ModelSpec(
+        "lstm",
+        _NEURAL,
+        "LSTMModel",
+        "tensorflow",
+        uses_drivers=True,
+        slow=True,
+        tensorflow=True,
+        packages=_KERAS,
+    ),
+    ModelSpec(
+        "transformer",
+        _NEURAL,
+        "TransformerModel",
+        "tensorflow",
+        uses_drivers=True,
+        slow=True,
+        tensorflow=True,
+        packages=_KERAS,
+    ),
+    ModelSpec("ensemble", _ENSEMBLE, "Ensemble", _MEMBERS, uses_drivers=True, combines=True),
+    ModelSpec("auto", _ENSEMBLE, "AutoSelect", _MEMBERS, uses_drivers=True, combines=True),
+)
+
+BY_NAME: dict[str, ModelSpec] = {s.name: s for s in SPECS}

@@ -1,0 +1,124 @@
+"""What-if scenarios: "618 at 20% off with a 10-day presale on 护肤" and what it implies.
+
+A :class:`Scenario` is a named change to the *future drivers* (discount, promotion
+flag, list price) of chosen series over a date window, plus two clearly labelled
+assumptions applied after the model (a traffic/ad multiplier and a manual
+adjustment for effects never seen in history).
+
+The effect of a discount or a promotion is never a hard-coded multiplier: the
+changed driver plan is fed to the *same fitted model* (``model.predict(h,
+future=...)``), so the response is whatever the model learned from history.
+Nothing here trains a model. The functions are pure (frames in, frames out), so
+the dashboard can cache each scenario's forecast separately and a slider moving
+one scenario re-predicts only that scenario.
+
+Flow::
+
+    base = base_plan(model, h)                         # neutral or uploaded plan
+    comp = compare(model, base, scenarios, h, by="品类", hierarchy=hier)
+    comp.forecast, comp.kpis, comp.warnings            # baseline + each scenario
+
+Modules: ``spec`` (the definition and its field checks), ``files`` (JSON and
+tables), ``presets`` (festival scenarios), ``targets`` (hierarchy and target
+series), ``apply`` (changed plans and their forecasts), ``kpis``, ``response``
+(learned response, festival lift), ``warnings`` (range checks) and ``compare``
+(all of it in one call).
+
+Fractions everywhere in the definition: ``discount=0.25`` is 25% off (七五折),
+``price_change=0.05`` is +5% list price, ``manual_adjustment=-0.1`` is -10%.
+KPI percentages (``*_pct`` columns) are in percent.
+"""
+
+from __future__ import annotations
+
+from forecasting.planning.scenarios.apply import (
+    apply_scenario,
+    base_plan,
+    predict_scenario,
+    run_scenarios,
+    scenario_futures,
+)
+from forecasting.planning.scenarios.compare import (
+    Comparison,
+    compare,
+    comparison_kpis,
+    scenario_forecasts,
+    scenario_warnings,
+)
+from forecasting.planning.scenarios.files import (
+    is_blank,
+    load_scenarios,
+    save_scenarios,
+    scenarios_from_frame,
+    scenarios_to_frame,
+)
+from forecasting.planning.scenarios.kpis import kpi_labels, kpis
+from forecasting.planning.scenarios.presets import (
+    MAIN_SALE_DAYS,
+    PRESET_DISCOUNT,
+    PRESET_FESTIVALS,
+    discount_label,
+    presets,
+)
+from forecasting.planning.scenarios.response import estimate_response, festival_lift
+from forecasting.planning.scenarios.spec import (
+    ALL,
+    BASELINE,
+    DISCOUNT,
+    FORMAT,
+    FORMAT_VERSION,
+    MAX_SCENARIOS,
+    PRICE,
+    PROMO,
+    Scenario,
+    ScenarioWarning,
+)
+from forecasting.planning.scenarios.targets import (
+    hierarchy_at,
+    hierarchy_from_data,
+    scenario_mask,
+    target_ids,
+)
+from forecasting.planning.scenarios.warnings import range_warnings
+
+__all__ = [
+    "ALL",
+    "BASELINE",
+    "DISCOUNT",
+    "FORMAT",
+    "FORMAT_VERSION",
+    "MAIN_SALE_DAYS",
+    "MAX_SCENARIOS",
+    "PRESET_DISCOUNT",
+    "PRESET_FESTIVALS",
+    "PRICE",
+    "PROMO",
+    "Comparison",
+    "Scenario",
+    "ScenarioWarning",
+    "apply_scenario",
+    "base_plan",
+    "compare",
+    "comparison_kpis",
+    "discount_label",
+    "estimate_response",
+    "festival_lift",
+    "hierarchy_at",
+    "hierarchy_from_data",
+    "is_blank",
+    "kpi_labels",
+    "kpis",
+    "load_scenarios",
+    "predict_scenario",
+    "presets",
+    "range_warnings",
+    "run_scenarios",
+    "save_scenarios",
+    "scenario_forecasts",
+    "scenario_futures",
+    "scenario_mask",
+    "scenario_warnings",
+    "scenarios_from_frame",
+    "scenarios_to_frame",
+    "target_ids",
+]

@@ -1,0 +1,161 @@
+"""Train page: models, horizon and levels, the training with progress, fit times."""
+
+from __future__ import annotations
+
+import html
+from typing import TYPE_CHECKING
+
+import pandas as pd
+import streamlit as st
+
+from forecasting.charts import forecast as charts
+from forecasting.charts.forecast import model_label
+from forecasting.i18n import t
+from forecasting.ui import actions, state, widgets
+from forecasting.ui.defaults import LEVEL_CHOICES, base_freq, default_horizon
+from forecasting.ui.nav import PAGES
+
+if TYPE_CHECKING:
+    from forecasting.ui.actions import DataView
+
+
+def require_data(lang: str) -> DataView:
+    """The data to train on; stops the page with a link to the Data page when none."""
+    view = actions.current_view()
+    if view is None:
+        st.info(t("train.no_data", lang), icon=":material/info:")
+        st.page_link(PAGES["data"], label=t("nav.data", lang), icon=":material/table_chart:")
+        st.stop()
+    return view
+
+
+def model_picker(lang: str) -> list[str]:
+    """Multiselect of every registered model with its one-line description."""
+    from forecasting.models import LIBRARY, available
+
+    names = available()
+    st.multiselect(
+        t("train.models", lang),
+        names,
+        format_func=lambda m: model_label(m, lang),
+        help=t("train.models_help", lang),
+        placeholder=t("train.models_placeholder", lang),
+        **state.bind("train_models", default=actions.chosen_models()),
+    )
+    chosen = actions.chosen_models()
+    lines = []
+    for m in names:
+        mark = "●" if m in chosen else "○"
+        desc = t(f"model.{m}.desc", lang)
+        desc = "" if desc == f"model.{m}.desc" else f" — {html.escape(desc)}"
+        lib = LIBRARY.get(m, "")
+        chip = f"<span class='sc-lib'>{html.escape(lib)}</span>" if lib and " " not in lib else ""
+        lines.append(
+            f"<div class='sc-model'>{mark} <b>{html.escape(model_label(m, lang))}</b>{desc}{chip}</div>"
+        )
+    st.html("".join(lines))
+    return chosen
+
+
+def train_settings(freq: str, lang: str) -> None:
+    """Horizon, interval levels and the TensorFlow settings."""
+    from forecasting.models import TENSORFLOW_MODELS
+
+    unit = t(f"unit.{base_freq(freq)}", lang)
+    c1, c2 = st.columns(2)
+    c1.number_input(
+        t("train.horizon", lang, unit=unit),
+        min_value=1,
+        max_value=1000,
+        step=1,
+        **state.bind("train_horizon", default=default_horizon(freq)),
+    )
+    c2.multiselect(
+        t("train.levels", lang),
+        list(LEVEL_CHOICES),
+        placeholder=t("train.levels_none", lang),
+        **state.bind("train_levels"),
+    )
+    if any(m in TENSORFLOW_MODELS for m in actions.chosen_models()):
+        with st.expander(t("train.tf_settings", lang), expanded=True):
+            e1, e2 = st.columns(2)
+            e1.slider(t("train.epochs", lang), 1, 200, **state.bind("train_epochs"))
+            e2.number_input(
+                t("train.window", lang),
+                min_value=0,
+                max_value=400,
+                step=1,
+                help=t("train.window_help", lang),
+                **state.bind("train_window", default=0),
+            )
+
+
+def train_buttons(view: DataView, lang: str) -> None:
+    """Train (with a progress bar) and, while it runs, a stop button."""
+    start, stop = st.columns([1, 1])
+    if start.button(t("train.button", lang), type="primary", key="train_start", width="stretch"):
+        slot = stop.empty()  # any click reruns the script, which stops the training
+        slot.button(
+            t("train.stop", lang), key="train_stop", icon=":material/stop_circle:", width="stretch"
+        )
+        with widgets.training_session():
+            actions.run_training(view, actions.train_config(view.freq), lang)
+        slot.empty()
+
+
+def results(lang: str) -> None:
+    """The latest training: its message, the per-model table, fit times, the way on."""
+    widgets.training_outcome(lang)
+    if runs_table(lang) is not None:
+        times = fit_times(lang)
+        if len(times):
+            st.plotly_chart(
+                charts.fit_time_figure(times, lang), theme=None, config={"displaylogo": False}
+            )
+    if state.current_result() is not None:
+        st.page_link(
+            PAGES["forecast"], label=t("train.to_forecast", lang), icon=":material/insights:"
+        )
+
+
+def runs_table(lang: str) -> pd.DataFrame | None:
+    """Fit time, status and notes per model of the latest training."""
+    runs = state.get("train_runs") or {}
+    if not runs:
+        return None
+    rows = []
+    for r in runs.values():
+        note = ""
+        if r.status == "failed" and r.error is not None:
+            note = r.error.message(lang)
+        elif r.skipped:
+            note = t("train.skipped", lang, n=r.skipped)
+        rows.append(
+            {
+                t("train.col.model", lang): model_label(r.name, lang),
+                t("train.col.status", lang): t(
+                    "train.status.failed" if r.status == "failed" else f"train.source.{r.status}",
+                    lang,
+                ),
+                t("train.col.fit", lang): round(r.fit_seconds, 2),
+                t("train.col.predict", lang): round(r.predict_seconds, 2),
+                t("train.col.note", lang): note,
+            }
+        )
+    table = pd.DataFrame(rows)
+    st.markdown(f"**{t('train.results', lang)}**")
+    st.dataframe(table, hide_index=True, width="stretch")
+    return table
+
+
+def fit_times(lang: str) -> pd.DataFrame:
+    """``model, fit_seconds, source`` of the latest successful runs (for the chart)."""
+    runs = state.get("train_runs") or {}
+    return pd.DataFrame(
+        [
+            {"model": r.name, "fit_seconds": r.fit_seconds, "source": r.status}
+            for r in runs.values()
+            if r.status != "failed"
+        ],
+        columns=["model", "fit_seconds", "source"],
+    )
