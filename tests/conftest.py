@@ -1,47 +1,45 @@
-"""Shared fixtures: small seeded panels, a private model store, the real-data path."""
+"""Shared fixtures: small seeded panels, a private model store, the real-data path.
+
+Plain helpers (``make_panel``, ``shared_file``, ``ROOT``) live in ``tests/support.py``;
+tests take them through the fixtures below rather than importing conftest by hand.
+"""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
+
+from tests import support
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("STREAMLIT_BROWSER_GATHER_USAGE_STATS", "false")
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATA = ROOT.parent / "shared" / "data"
 
-
-def make_panel(
-    n_series: int = 3,
-    days: int = 730,
-    seed: int = 0,
-    start: str = "2023-01-02",
-    promo_effect: float = 0.6,
-) -> pd.DataFrame:
-    """Daily panel with trend, weekly pattern, a promo driver and noise (non-negative)."""
-    rng = np.random.default_rng(seed)
-    ds = pd.date_range(start, periods=days, freq="D")
-    t = np.arange(days)
-    frames = []
-    for s in range(n_series):
-        base = 50.0 * (s + 1)
-        promo = (rng.random(days) < 0.12).astype(float)
-        weekly = 1 + 0.25 * np.sin(2 * np.pi * (t + s) / 7)
-        yearly = 1 + 0.15 * np.sin(2 * np.pi * t / 365.25)
-        level = base * (1 + 0.0004 * t) * weekly * yearly * (1 + promo_effect * promo)
-        y = np.maximum(0, level + rng.normal(0, 0.08 * base, days))
-        frames.append(pd.DataFrame({"unique_id": f"sku{s}", "ds": ds, "y": y, "promo": promo}))
-    return pd.concat(frames, ignore_index=True)
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    """The repository's root folder."""
+    return support.ROOT
 
 
 @pytest.fixture(scope="session")
 def panel() -> pd.DataFrame:
-    return make_panel()
+    """The default seeded daily panel (3 series, 2 years, promo driver)."""
+    return support.make_panel()
+
+
+@pytest.fixture(scope="session")
+def make_panel():
+    """Factory for seeded daily panels: ``make_panel(n_series=4, days=600, seed=5)``."""
+    return support.make_panel
+
+
+@pytest.fixture(scope="session")
+def shared_file():
+    """``shared_file("rossmann100", "train.csv")``: a real-data path, or skip the test."""
+    return support.shared_file
 
 
 @pytest.fixture(autouse=True)
@@ -50,11 +48,3 @@ def _private_store(tmp_path_factory, monkeypatch):
     root = tmp_path_factory.mktemp("store")
     monkeypatch.setenv("SHOPCAST_CACHE_DIR", str(root))
     return root
-
-
-def shared_file(*parts: str) -> Path:
-    """Path into ../shared/data, skipping the test when it is absent."""
-    path = SHARED_DATA.joinpath(*parts)
-    if not path.exists():
-        pytest.skip(f"real data not available: {path} (../shared/data is absent on this machine)")
-    return path

@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+from tests.support import ROOT
+
 HEAVY = ["streamlit", "tensorflow", "keras", "prophet", "statsforecast", "lightgbm", "plotly"]
 
 
@@ -30,9 +32,8 @@ def test_library_modules_are_light():
 
 def test_no_streamlit_import_outside_ui():
     import re
-    from pathlib import Path
 
-    pkg = Path(__file__).resolve().parents[1] / "forecasting"
+    pkg = ROOT / "forecasting"
     offenders = [
         str(p.relative_to(pkg))
         for p in pkg.rglob("*.py")

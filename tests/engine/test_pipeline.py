@@ -5,7 +5,7 @@ import pandas as pd
 from forecasting.engine.forecast import TrainConfig, data_key, forecast, run_summary
 from forecasting.engine.store import ModelStore
 from forecasting.schema import DS, ID
-from tests.conftest import make_panel
+from tests.support import make_panel
 
 
 def test_forecast_merges_models_and_reports_progress(panel, tmp_path):

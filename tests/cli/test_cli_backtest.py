@@ -9,7 +9,7 @@ import pytest
 
 from forecasting.cli.backtest import add_parser, cmd_backtest
 from forecasting.errors import ShopcastError
-from tests.conftest import make_panel
+from tests.support import make_panel
 
 
 def parse(*argv: str) -> argparse.Namespace:

@@ -11,7 +11,7 @@ import pytest
 from forecasting.models import create
 from forecasting.models.gbm import LightGBMModel
 from forecasting.schema import DS, ID, Y, hi_col, lo_col
-from tests.conftest import make_panel
+from tests.support import make_panel
 
 H = 28
 PANEL = make_panel(n_series=4, days=600, seed=5)
@@ -140,7 +140,7 @@ def test_too_short_history_is_a_clear_error():
 
 def test_real_rossmann_stores_with_gaps_and_promotions():
     """Real daily store sales (some stores have a half-year hole): beat seasonal naive."""
-    from tests.conftest import shared_file
+    from tests.support import shared_file
 
     path = shared_file("rossmann100", "train.csv")
     raw = pd.read_csv(path, usecols=["Store", "Date", "Sales", "Open", "Promo"])

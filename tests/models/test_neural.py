@@ -12,7 +12,7 @@ from forecasting.errors import ShopcastError
 from forecasting.models import create
 from forecasting.models.neural import NATIVE_FILE, LSTMModel, MLPModel, TransformerModel
 from forecasting.schema import DS, ID, Y, hi_col, lo_col
-from tests.conftest import make_panel
+from tests.support import make_panel
 
 pytestmark = pytest.mark.slow  # trains real TensorFlow networks
 

@@ -15,7 +15,7 @@ import pytest
 from forecasting.engine.store import ModelStore
 from forecasting.models import available, create, get_class, spec
 from forecasting.schema import DS, ID, Y, hi_col, lo_col
-from tests.conftest import make_panel
+from tests.support import make_panel
 
 H = 28
 LEVELS = [80, 95]

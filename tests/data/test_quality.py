@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-import json
-import re
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 
 from forecasting.data import load, quality
-from forecasting.i18n import catalog
-
-LOCALES = Path(__file__).resolve().parents[1] / "forecasting" / "locales"
 
 
 def clean_panel(n_series: int = 3, days: int = 120, seed: int = 0) -> pd.DataFrame:
@@ -159,30 +152,6 @@ def test_load_findings_from_notes():
     assert "discount_rule_paid" in f
     assert f["not_drivers"].params["columns"] == "访客数"
     assert quality.load_findings({}) == []
-
-
-def _keys_in_source(path: Path, pattern: str) -> set[str]:
-    return set(re.findall(pattern, path.read_text(encoding="utf-8")))
-
-
-def test_every_key_is_translated_in_both_languages():
-    root = Path(__file__).resolve().parents[1] / "forecasting"
-    data_files = sorted((root / "data").rglob("*.py"))
-    errors = set().union(*(_keys_in_source(f, r'ShopcastError\(\s*"(\w+)"') for f in data_files))
-    found = set().union(*(_keys_in_source(f, r'Finding\(\s*"(\w+)"') for f in data_files))
-    found |= {f"discount_rule_{r}" for r in ("paid", "percent", "off")}
-    assert len(errors) > 20 and len(found) > 15
-    for lang in ("zh", "en"):
-        cat = catalog(lang)
-        for k in errors:
-            assert f"error.{k}" in cat, (lang, k)
-        for k in found:
-            assert f"quality.{k}" in cat, (lang, k)
-    zh = json.loads((LOCALES / "io.zh.json").read_text(encoding="utf-8"))
-    en = json.loads((LOCALES / "io.en.json").read_text(encoding="utf-8"))
-    assert zh.keys() == en.keys()
-    for k in zh:  # same placeholders in both languages
-        assert set(re.findall(r"{(\w+)}", zh[k])) == set(re.findall(r"{(\w+)}", en[k])), k
 
 
 def test_messages_fill_every_placeholder():

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from test_app_support import (  # noqa: F401 - autouse fixtures
-    app_env,
+from forecasting.i18n import t
+from forecasting.models import DEFAULT_MODELS
+from tests.ui.apptest import (
     charts,
-    fresh_caches,
     new_app,
     no_exceptions,
     open_page,
     quickstart,
     texts,
 )
-
-from forecasting.i18n import t
-from forecasting.models import DEFAULT_MODELS
 
 
 def test_home_in_chinese_by_default():
@@ -65,35 +62,3 @@ def test_load_sample_goes_straight_to_a_forecast_with_bands():
     # back home: a link to the existing forecast
     open_page(at, "home")
     assert t("home.result_ready", "zh", models="").split("：")[0] in texts(at)
-
-
-def test_every_ui_string_is_translated_in_both_languages():
-    """Each t("literal") in the app, pages and ui package exists in Chinese and English."""
-    import re
-    from pathlib import Path
-
-    from forecasting.i18n import catalog
-
-    root = Path(__file__).resolve().parents[1]
-    files = [root / "app.py", *sorted((root / "pages").glob("[123]_*.py"))]
-    files += sorted((root / "forecasting" / "ui").rglob("*.py"))
-    files += sorted((root / "forecasting" / "charts").rglob("*.py"))
-    keys = set()
-    for f in files:
-        keys |= set(re.findall(r"""\bt\(\s*["']([a-z0-9_.]+)["']""", f.read_text("utf-8")))
-    assert len(keys) > 60
-    for lang in ("zh", "en"):
-        missing = sorted(k for k in keys if k not in catalog(lang))
-        assert not missing, (lang, missing)
-    # the two UI catalogs have the same keys, and English has no Chinese left in it
-    import json
-
-    loc = root / "forecasting" / "locales"
-    zh = json.loads((loc / "ui.zh.json").read_text("utf-8"))
-    en = json.loads((loc / "ui.en.json").read_text("utf-8"))
-    assert set(zh) == set(en)
-    assert not [
-        k
-        for k, v in en.items()
-        if re.search(r"[\u4e00-\u9fff]", v) and k != "ui.lang.zh" and k != "ui.language"
-    ]

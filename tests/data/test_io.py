@@ -27,9 +27,10 @@ from forecasting.data import (
 )
 from forecasting.errors import ShopcastError
 from forecasting.schema import infer_freq, validate_history
+from tests.support import ROOT, SHARED_DATA
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "shop_sales.csv"
+DATA = SHARED_DATA
+SAMPLE = ROOT / "sample_data" / "shop_sales.csv"
 
 
 def real(*parts: str) -> Path:

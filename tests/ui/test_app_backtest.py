@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import pytest
 from streamlit.testing.v1 import AppTest
-from test_app_support import (  # noqa: F401 - autouse fixtures
-    app_env,
+
+from tests import toy_models
+from tests.ui.apptest import (
     charts,
-    fresh_caches,
     new_app,
     no_exceptions,
     open_page,
     texts,
 )
-
-from tests import toy_models
 
 
 def backtest_page(**state) -> AppTest:

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from forecasting.schema import hi_col, lo_col
-from tests.conftest import ROOT, make_panel, shared_file
+from tests.support import ROOT, make_panel, shared_file
 
 
 def run_cli(*args: str, cwd=None) -> subprocess.CompletedProcess:

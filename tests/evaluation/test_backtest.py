@@ -3,7 +3,7 @@ from __future__ import annotations
 import pandas as pd
 
 from forecasting.evaluation.backtest import cross_validation, cutoffs
-from tests.conftest import make_panel
+from tests.support import make_panel
 
 
 def test_cutoffs_are_spaced_and_end_at_last_window():

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from test_app_support import (  # noqa: F401 - autouse fixtures
+
+from forecasting.i18n import t
+from tests.ui.apptest import (
     alerts,
-    app_env,
     charts,
     clear_caches,
-    fresh_caches,
     new_app,
     no_exceptions,
     open_page,
@@ -17,8 +17,6 @@ from test_app_support import (  # noqa: F401 - autouse fixtures
     texts,
     upload,
 )
-
-from forecasting.i18n import t
 
 
 def _train_page_with_sample():

@@ -16,7 +16,7 @@ from forecasting.data import load
 from forecasting.data.sample import TRUE_EFFECTS, sample_path
 from forecasting.models import create
 from forecasting.planning import scenarios as sc
-from tests.conftest import shared_file
+from tests.support import shared_file
 
 # Non-festival days (the Double-11 dip ends on 22 Nov), a campaign as long as the shop's
 # own (3-7 days) at a depth it used (10-30%): a scenario inside the historical range.

@@ -4,20 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from test_app_support import (  # noqa: F401 - autouse fixtures
+
+from forecasting.i18n import t
+from tests.support import shared_file
+from tests.ui.apptest import (
     SAMPLE,
     alerts,
-    app_env,
-    fresh_caches,
     new_app,
     no_exceptions,
     open_page,
-    shared_file,
     texts,
     upload,
 )
-
-from forecasting.i18n import t
 
 
 def _data_page():

@@ -1,4 +1,4 @@
-"""Helpers for the AppTest page tests (no tests here).
+"""Helpers for the AppTest page tests (their autouse fixtures are in conftest.py).
 
 Every AppTest test runs the real pages in-process with the real library; the
 model store is the per-test temporary folder from ``conftest._private_store``
@@ -9,39 +9,14 @@ from __future__ import annotations
 
 import html
 import json
-from pathlib import Path
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.support import ROOT
+
 APP = ROOT / "app.py"
 SAMPLE = ROOT / "sample_data"
 TIMEOUT = 240  # seconds per script run: training on a busy 2-core machine
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-
-
-def shared_file(*parts: str) -> Path:
-    """A real data file from ../shared/data, or skip the test with the reason."""
-    path = SHARED_DATA.joinpath(*parts)
-    if not path.exists():
-        pytest.skip(f"real data not available: {path} (../shared/data is absent on this machine)")
-    return path
-
-
-@pytest.fixture(autouse=True)
-def app_env(monkeypatch):
-    """No background pre-training in page tests (timings must not depend on it)."""
-    monkeypatch.setenv("SHOPCAST_PRETRAIN", "0")
-
-
-@pytest.fixture(autouse=True, scope="module")
-def fresh_caches():
-    """Each test module starts with empty Streamlit caches (models trained in it are
-    reused by its later tests, as they would be by a user's later clicks)."""
-    clear_caches()
-    yield
-    clear_caches()
 
 
 def clear_caches() -> None:

@@ -20,7 +20,7 @@ from forecasting.models.features import (
     target_scales,
 )
 from forecasting.schema import DS, ID, Y, make_future_frame
-from tests.conftest import ROOT, make_panel
+from tests.support import ROOT, make_panel
 
 
 def _two_series() -> pd.DataFrame:

@@ -11,21 +11,19 @@ from datetime import date
 
 import pandas as pd
 import pytest
-from test_app_support import (  # noqa: F401 - autouse fixtures
+
+from forecasting.errors import ShopcastError
+from forecasting.i18n import t
+from forecasting.planning import scenarios as sc
+from tests.ui.apptest import (
     SAMPLE,
     alerts,
-    app_env,
     charts,
-    fresh_caches,
     new_app,
     no_exceptions,
     open_page,
     texts,
 )
-
-from forecasting.errors import ShopcastError
-from forecasting.i18n import t
-from forecasting.planning import scenarios as sc
 
 
 # ------------------------------------------------------------------ helpers

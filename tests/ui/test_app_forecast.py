@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from test_app_support import (  # noqa: F401 - autouse fixtures
-    app_env,
+from forecasting.i18n import t
+from tests.ui.apptest import (
     charts,
-    fresh_caches,
     new_app,
     no_exceptions,
     open_page,
     quickstart,
     texts,
 )
-
-from forecasting.i18n import t
 
 
 def _roles(fig: dict) -> list[tuple]:

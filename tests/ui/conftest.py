@@ -1,0 +1,22 @@
+"""Fixtures for the AppTest page tests: no pre-training, fresh caches per module."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.ui.apptest import clear_caches
+
+
+@pytest.fixture(autouse=True)
+def app_env(monkeypatch):
+    """No background pre-training in page tests (timings must not depend on it)."""
+    monkeypatch.setenv("SHOPCAST_PRETRAIN", "0")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def fresh_caches():
+    """Each test module starts with empty Streamlit caches (models trained in it are
+    reused by its later tests, as they would be by a user's later clicks)."""
+    clear_caches()
+    yield
+    clear_caches()
