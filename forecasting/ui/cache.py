@@ -41,6 +41,7 @@ PREDICT_LOCK = threading.Lock()
 _KEY_LOCKS: dict[str, threading.Lock] = {}
 _KEY_LOCKS_GUARD = threading.Lock()
 FILE_STORE_BYTES = 512 * 2**20  # uploads kept in server memory (least recently used go first)
+RESULT_STORE_ITEMS = 64  # forecast results kept in server memory for all sessions
 
 
 def key_lock(store_key: str) -> threading.Lock:
@@ -83,6 +84,38 @@ class FileStore:
             if data is not None:
                 self.items.move_to_end(key)
             return data
+
+
+class ResultStore:
+    """Forecast results by key, shared by the server's sessions (sessions hold only keys).
+
+    Bounded by count: the least recently used result goes first. A session whose
+    result was dropped is told so and retrains from the model store (no refit).
+    """
+
+    def __init__(self, max_items: int) -> None:
+        self.max_items = max_items
+        self.items: OrderedDict[str, Any] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def put(self, key: str, value: Any) -> None:
+        with self.lock:
+            self.items[key] = value
+            self.items.move_to_end(key)
+            while len(self.items) > self.max_items:
+                self.items.popitem(last=False)
+
+    def get(self, key: str) -> Any:
+        with self.lock:
+            value = self.items.get(key)
+            if value is not None:
+                self.items.move_to_end(key)
+            return value
+
+
+# A plain module-level object (not st.cache_resource) so that page tests running
+# the app in-process read the same store as the pages.
+RESULTS = ResultStore(RESULT_STORE_ITEMS)
 
 
 @st.cache_resource(show_spinner=False)

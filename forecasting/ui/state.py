@@ -40,7 +40,7 @@ DEFAULTS: dict[str, Any] = {
     "train_runs": {},  # model name -> RunInfo of the latest training
     "train_message": None,  # (kind, key, params) shown once after a rerun
     # forecast page
-    "result": None,  # Result of the latest successful training
+    "result": None,  # ResultRef (key into cache.RESULTS) of the latest successful training
     "fc_series": None,
     "fc_models": None,
     "fc_levels": None,
@@ -109,15 +109,31 @@ def get(key: str) -> Any:
     return st.session_state.get(key, DEFAULTS.get(key))
 
 
-def current_result() -> Result | None:
-    """The session's latest forecast (None before the first successful training).
+@dataclass(frozen=True)
+class ResultRef:
+    """What the session keeps of its forecast: the key of the result in the server's store."""
 
-    Read and written only through ``current_result`` / ``keep_result``, so where
-    the frames live can change in one place.
+    key: str
+
+
+def current_result() -> Result | None:
+    """The session's latest forecast (None before the first training, or once dropped).
+
+    The frames live in ``cache.RESULTS``; the session holds only a ``ResultRef``.
     """
-    return st.session_state.get("result")
+    from forecasting.ui import cache
+
+    ref = st.session_state.get("result")
+    return cache.RESULTS.get(ref.key) if isinstance(ref, ResultRef) else None
 
 
 def keep_result(result: Result) -> None:
-    """Make ``result`` the session's forecast."""
-    st.session_state["result"] = result
+    """Make ``result`` the session's forecast (its frames stay in the server's store)."""
+    import uuid
+
+    from forecasting.ui import cache
+
+    # One entry per session, overwritten by each training (the store is bounded by count).
+    key = st.session_state.setdefault("result_key", f"fc-{uuid.uuid4().hex}")
+    cache.RESULTS.put(key, result)
+    st.session_state["result"] = ResultRef(key)

@@ -1,7 +1,7 @@
 """Training in the session: one model at a time, each result kept as soon as it is done.
 
 Stopping (any click reruns the script) interrupts the model being trained;
-models finished before are already in ``st.session_state["result"]``, in the
+models finished before are already the session's result (``state.keep_result``), in the
 Streamlit caches and in the on-disk model store.
 """
 

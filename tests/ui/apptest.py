@@ -80,3 +80,20 @@ def quickstart(at: AppTest) -> AppTest:
 def upload(at: AppTest, name: str, data: bytes, mime: str = "text/csv") -> AppTest:
     """Upload a file through the Data page's uploader."""
     return at.file_uploader(key="data_upload").set_value((name, data, mime)).run()
+
+
+def result_of(at: AppTest):
+    """The session's forecast ``Result`` (the session holds only its key)."""
+    from forecasting.ui import cache
+    from forecasting.ui.state import ResultRef
+
+    ref = at.session_state["result"]
+    assert isinstance(ref, ResultRef), ref
+    return cache.RESULTS.get(ref.key)
+
+
+def last_comparison(at: AppTest):
+    """The Scenarios page's latest comparison (the session holds only its key)."""
+    from forecasting.ui import cache
+
+    return cache.RESULTS.get(at.session_state["sc_last"][1])

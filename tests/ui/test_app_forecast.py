@@ -9,6 +9,7 @@ from tests.ui.apptest import (
     no_exceptions,
     open_page,
     quickstart,
+    result_of,
     texts,
 )
 
@@ -54,7 +55,7 @@ def test_table_downloads_and_english_labels():
     table = at.dataframe[0].value
     assert list(table.columns[:3]) == ["序列", "日期", "季节性朴素"]
     assert "指数平滑 ETS 上限 95%" in table.columns
-    assert len(table) == at.session_state["result"].config.horizon
+    assert len(table) == result_of(at).config.horizon
     labels = [b.label for b in at.get("download_button")]
     assert labels == [
         t(k, "zh")

@@ -10,6 +10,7 @@ from tests.ui.apptest import (
     no_exceptions,
     open_page,
     quickstart,
+    result_of,
     texts,
 )
 
@@ -44,7 +45,7 @@ def test_load_sample_goes_straight_to_a_forecast_with_bands():
     assert not at.error, [e.value for e in at.error]
     # switched to the forecast page
     assert at.title[0].value == t("page.forecast.title", "zh")
-    result = at.session_state["result"]
+    result = result_of(at)
     assert result.models == list(DEFAULT_MODELS)
     assert result.level == "total" and result.data_name == "shop_sales.csv"
     assert result.plan_name == "shop_future.csv"  # the sample's promotion plan is used

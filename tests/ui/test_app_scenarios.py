@@ -19,9 +19,11 @@ from tests.ui.apptest import (
     SAMPLE,
     alerts,
     charts,
+    last_comparison,
     new_app,
     no_exceptions,
     open_page,
+    result_of,
     texts,
 )
 
@@ -98,7 +100,7 @@ def test_618_preset_then_a_discount_change_updates_kpis_without_retraining(fit_c
     assert {n: r.status for n, r in at.session_state["train_runs"].items()} == {
         "lightgbm": "trained"
     }
-    assert at.session_state["result"].models == ["lightgbm"]
+    assert result_of(at).models == ["lightgbm"]
     assert len(charts(at)) >= 2  # comparison + response (a default festival is proposed)
 
     at.button(key="sc_preset_618").click().run()
@@ -110,7 +112,7 @@ def test_618_preset_then_a_discount_change_updates_kpis_without_retraining(fit_c
     before = _cards(at)
     assert set(before) == {t("sc.metric.units", "zh", name=n) for n in ("基线", "618 · 7.5折")}
     # the sample's total never had a discount as deep as 25%: flagged with the history's max
-    deepest = at.session_state["result"].history["discount"].max()
+    deepest = result_of(at).history["discount"].max()
     assert 0.1 < deepest < 0.25
     top = f"{deepest * 100:.0f}%"
     assert any("25%" in w and top in w for w in alerts(at, "warning")), alerts(at, "warning")
@@ -213,7 +215,7 @@ def test_category_level_kpis_targets_and_stock_plan():
     at.file_uploader(key="sc_upload").set_value(("s.json", good, "application/json")).run()
     no_exceptions(at)
     assert not [e for e in alerts(at) if "品类" in e]  # category targets resolve here
-    comp = at.session_state["sc_last"][1]
+    comp = last_comparison(at)
     assert [s.name for s in comp.scenarios] == [s.name for s in sc.load_scenarios(good)]
     k = comp.kpis
     assert set(k.loc[k["level"] == "品类", "group"]) == {"个护", "家居", "彩妆", "护肤"}
@@ -246,7 +248,7 @@ def test_category_level_kpis_targets_and_stock_plan():
     assert (need >= plan[t("inventory.col.demand_mean", "zh")]).all()
 
     # the Excel download holds KPIs, the stock plan, the forecasts and the definitions
-    wb = scenario_view.workbook(at.session_state["sc_last"][1], None, "zh")
+    wb = scenario_view.workbook(last_comparison(at), None, "zh")
     sheets = pd.read_excel(io.BytesIO(wb), sheet_name=None)
     assert list(sheets) == ["KPI", "预测", "情景定义"]
     assert t("scenario.kpi.incr_gmv", "zh") in sheets["KPI"].columns

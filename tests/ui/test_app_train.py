@@ -14,6 +14,7 @@ from tests.ui.apptest import (
     no_exceptions,
     open_page,
     quickstart,
+    result_of,
     texts,
     upload,
 )
@@ -71,7 +72,7 @@ def test_training_shows_fit_times_and_never_retrains_the_same_settings():
     assert any(
         fig["layout"]["title"]["text"] == t("chart.fit_time_title", "zh") for fig in charts(at)
     )
-    result = at.session_state["result"]
+    result = result_of(at)
     assert result.config.horizon == 14 and result.models == ["seasonal_naive", "ets"]
     assert result.forecast.groupby("unique_id").size().tolist() == [14]
 
@@ -91,27 +92,27 @@ def test_training_shows_fit_times_and_never_retrains_the_same_settings():
 
 def test_no_model_chosen_is_an_error_and_keeps_the_previous_forecast():
     at = quickstart(new_app())
-    before = at.session_state["result"]
+    before = result_of(at)
     open_page(at, "train")
     at.multiselect(key="_w_train_models").set_value([]).run()
     at.button(key="train_start").click().run()
     no_exceptions(at)
     assert t("error.no_models", "zh") in alerts(at)
-    assert at.session_state["result"] is before
+    assert result_of(at) is before
 
 
 def test_horizon_too_long_is_an_error_and_keeps_the_previous_forecast():
     at = quickstart(new_app())
-    before = at.session_state["result"]
+    before = result_of(at)
     open_page(at, "train")
     at.number_input(key="_w_train_horizon").set_value(900).run()
     at.button(key="train_start").click().run()
     no_exceptions(at)
     (err,) = alerts(at)
     assert err == t("error.horizon_too_long", "zh", h=900, n=1096, max=548)
-    assert at.session_state["result"] is before
+    assert result_of(at) is before
     at.radio(key="_w_lang").set_value("en").run()
-    assert before is at.session_state["result"]
+    assert before is result_of(at)
 
 
 def test_a_model_failing_on_short_history_does_not_stop_the_others():
@@ -132,7 +133,7 @@ def test_a_model_failing_on_short_history_does_not_stop_the_others():
     assert _statuses(at) == {"seasonal_naive": "trained", "ets": "failed"}
     (err,) = alerts(at)
     assert t("model.ets.name", "zh") in err and "14" in err  # ets needs two weeks
-    assert at.session_state["result"].models == ["seasonal_naive"]
+    assert result_of(at).models == ["seasonal_naive"]
     open_page(at, "forecast")
     assert t("forecast.failed_models", "zh", models=t("model.ets.name", "zh")) in alerts(
         at, "warning"

@@ -12,6 +12,7 @@ import json
 import logging
 import math
 import time
+import uuid
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -88,21 +89,25 @@ def compare(setup: Setup, scenarios: list[sc.Scenario], lang: str) -> sc.Compari
                 _scenarios=scenarios,
             )
     except Exception as exc:  # noqa: BLE001 - keep the last good results on screen
-        last = st.session_state.get("sc_last")
-        if last is None or last[0] != setup.keys:  # nothing of this model to fall back on
+        last = st.session_state.get("sc_last")  # (model keys, key of the comparison in RESULTS)
+        kept = None if last is None or last[0] != setup.keys else cache.RESULTS.get(last[1])
+        if kept is None:  # nothing of this model to fall back on
             raise
         if isinstance(exc, ShopcastError):
             st.error(exc.message(lang), icon=":material/error:")
         else:
-            from forecasting.ui.bootstrap import short_error
+            from forecasting.ui.messages import short_error
 
             log.exception("scenario comparison failed")
             st.error(t("ui.error.unexpected", lang), icon=":material/error:")
             st.caption(t("ui.error.detail", lang, detail=short_error(exc)))
         st.caption(t("sc.showing_last", lang))
-        return last[1]
+        return kept
     comp.seconds = time.perf_counter() - t0
-    st.session_state["sc_last"] = (setup.keys, comp)
+    # One entry per session (overwritten on every run); the frames stay server-side.
+    key = st.session_state.setdefault("sc_last_key", f"sc-{uuid.uuid4().hex}")
+    cache.RESULTS.put(key, comp)
+    st.session_state["sc_last"] = (setup.keys, key)
     return comp
 
 

@@ -86,7 +86,7 @@ def setup(lang: str) -> Setup | None:
     Returns:
         The setup, or None when the page cannot go on (a message is shown).
     """
-    result = state.get("result")
+    result = state.current_result()
     view = actions.current_view()
     if not driver_models(result):
         if view is None:
@@ -97,7 +97,7 @@ def setup(lang: str) -> Setup | None:
             return None
         if not _offer_training(view, result, lang):
             return None
-        result = state.get("result")
+        result = state.current_result()
         if not driver_models(result):
             return None
     names = driver_models(result)
@@ -175,7 +175,7 @@ def _offer_training(view: Any, result: Result | None, lang: str) -> bool:
     with widgets.training_session():
         actions.run_training(view, config, lang)
     widgets.training_outcome(lang)
-    return bool(driver_models(state.get("result")))
+    return bool(driver_models(state.current_result()))
 
 
 def _lightgbm_config(view: Any, result: Result | None):
