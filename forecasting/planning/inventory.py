@@ -339,7 +339,7 @@ def error_correlation(errors: np.ndarray) -> float:
 
     Args:
         errors: ``(n_windows_x_series, h)`` out-of-sample errors, e.g.
-            ``model.calibration_[h]["errors"]`` of a model with conformal bands.
+            the out-of-sample errors a conformal model was calibrated on.
 
     Returns:
         The average off-diagonal correlation, clipped to [0, 1]; NaN when there
