@@ -22,9 +22,16 @@ from __future__ import annotations
 
 from forecasting.data.cleaning import load, load_frame
 from forecasting.data.mapping import ColumnMapping, detect_mapping
-from forecasting.data.parsing import normalize_discount, parse_dates, to_flag, to_number
+from forecasting.data.parsing import (
+    day_month_order,
+    decimal_style,
+    normalize_discount,
+    parse_dates,
+    to_flag,
+    to_number,
+)
 from forecasting.data.plan import read_future
-from forecasting.data.readers import MAX_BYTES, read_table
+from forecasting.data.readers import MAX_BYTES, MAX_UPLOAD_MB, read_table
 from forecasting.data.sales import FILLS, SalesData
 from forecasting.data.vocabulary import DRIVER_ORDER, LABEL_SEP, MISSING_ID, TOTAL, WIDE_ID
 
@@ -33,11 +40,14 @@ __all__ = [
     "FILLS",
     "LABEL_SEP",
     "MAX_BYTES",
+    "MAX_UPLOAD_MB",
     "MISSING_ID",
     "TOTAL",
     "WIDE_ID",
     "ColumnMapping",
     "SalesData",
+    "day_month_order",
+    "decimal_style",
     "detect_mapping",
     "load",
     "load_frame",

@@ -21,12 +21,22 @@ from forecasting.data.mapping import (
     numeric_share,
     resolve_column,
 )
-from forecasting.data.parsing import normalize_discount, parse_dates, to_flag, to_number
+from forecasting.data.parsing import (
+    day_month_order,
+    decimal_style,
+    normalize_discount,
+    parse_dates,
+    to_flag,
+    to_number,
+)
 from forecasting.data.readers import read_table
 from forecasting.data.sales import SalesData
 from forecasting.data.vocabulary import MISSING_ID, WIDE_ID, excluded_reason
 from forecasting.errors import ShopcastError
 from forecasting.schema import DS, Y, infer_freq
+
+MIN_PERIODS = 4  # fewer dates than this: no model can tell a level from a change
+MAX_ABS_VALUE = 1e15  # beyond any shop's sales; 1e308 would overflow every sum of squares
 
 
 def load(
@@ -51,7 +61,12 @@ def load(
         SalesData at the finest level; ``notes`` counts what cleaning did.
 
     Raises:
-        ShopcastError: unreadable file, missing columns, no usable dates or target.
+        ShopcastError: unreadable file, missing columns, no usable dates or target,
+            a date column mixing day-first and month-first dates
+            (``io_mixed_date_formats``), a target mixing decimal commas and points
+            (``io_mixed_decimals``), fewer than ``MIN_PERIODS`` dates
+            (``io_history_too_short``). Infinite or absurd targets (``inf``,
+            ``1e308``) become missing and are counted in ``notes``.
     """
     raw = read_table(source, name=name, sheet=sheet)
     return load_frame(raw, name=raw.attrs["source_name"], mapping=mapping, **overrides)
@@ -94,6 +109,8 @@ def _row(raw: pd.DataFrame, i: Any) -> int:
 
 def _clean(raw: pd.DataFrame, m: ColumnMapping, name: str) -> SalesData:
     notes: dict[str, Any] = {"rows_read": len(raw)}
+    _reader_notes(raw, notes)
+    check_day_month(raw[m.date], m.date, name, notes)
     ds = parse_dates(raw[m.date], excel_serial=True)
     bad = ds.isna()
     if bad.all():
@@ -137,6 +154,9 @@ def _clean(raw: pd.DataFrame, m: ColumnMapping, name: str) -> SalesData:
     if moved:
         notes["dates_snapped"] = moved
     frame[DS] = snapped
+    n_dates = frame[DS].nunique()
+    if n_dates < MIN_PERIODS:
+        raise ShopcastError("io_history_too_short", file=name, n=n_dates, need=MIN_PERIODS)
 
     n_before = len(frame)
     keys = [*id_cols, DS]
@@ -154,6 +174,35 @@ def _clean(raw: pd.DataFrame, m: ColumnMapping, name: str) -> SalesData:
     if unused:
         notes["ignored_columns"] = {c: excluded_reason(c) or "unused" for c in unused}
     return SalesData(frame=frame, mapping=m, freq=freq, name=name, notes=notes)
+
+
+def _reader_notes(raw: pd.DataFrame, notes: dict) -> None:
+    """What the reader noticed (decimal commas, formula columns without values)."""
+    if raw.attrs.get("decimal") == "comma":
+        notes["decimal_comma"] = True
+    if raw.attrs.get("formula_columns"):
+        notes["formula_columns"] = list(raw.attrs["formula_columns"])
+
+
+def check_day_month(s: pd.Series, col: str, name: str, notes: dict) -> None:
+    """Refuse a date column mixing day-first and month-first dates; note an ambiguous one.
+
+    Raises:
+        ShopcastError: ``io_mixed_date_formats`` naming the file, the column and
+            one date of each kind.
+    """
+    kind, examples = day_month_order(s)
+    if kind == "mixed":
+        raise ShopcastError(
+            "io_mixed_date_formats", file=name, column=col, first=examples[0], second=examples[1]
+        )
+    if kind == "ambiguous":
+        read = parse_dates(pd.Series(examples))
+        notes["dates_ambiguous"] = {
+            "column": col,
+            "value": examples[0],
+            "read_as": read.iloc[0].strftime("%Y-%m-%d"),
+        }
 
 
 def id_values(s: pd.Series, notes: dict, col: str) -> pd.Series:
@@ -174,11 +223,14 @@ def _target_values(
     raw: pd.DataFrame, col: str, bad_date: pd.Series, notes: dict, name: str
 ) -> pd.Series:
     s = raw[col]
-    y = to_number(s)
+    if decimal_style(s) == "mixed":
+        raise ShopcastError("io_mixed_decimals", file=name, column=col, **_decimal_examples(s))
+    parsed = to_number(s)
+    y = _finite(parsed, raw, s, notes, "target_nonfinite")
     blank = s.isna() | (
         s.astype(str).str.strip().isin(["", "-", "—"]) if s.dtype == object else False
     )
-    unparseable = y.isna() & ~blank & ~bad_date
+    unparseable = parsed.isna() & ~blank & ~bad_date
     if unparseable.any():
         i = unparseable.idxmax()
         notes.update(
@@ -199,6 +251,26 @@ def _target_values(
     return y
 
 
+def _decimal_examples(s: pd.Series) -> dict:
+    txt = s.dropna().astype(str)
+    comma = txt[txt.str.contains(r"\d,\d{1,2}$|\.\d{3},", regex=True)]
+    dot = txt[txt.str.contains(r"\d\.\d{1,2}$|,\d{3}\.", regex=True)]
+    return {
+        "comma": comma.iloc[0] if len(comma) else "",
+        "dot": dot.iloc[0] if len(dot) else "",
+    }
+
+
+def _finite(y: pd.Series, raw: pd.DataFrame, s: pd.Series, notes: dict, key: str) -> pd.Series:
+    """``inf``, ``-inf`` and absurd values (1e308) as missing, counted in ``notes[key]``."""
+    bad = y.notna() & ~(y.abs() <= MAX_ABS_VALUE)
+    if not bad.any():
+        return y
+    i = bad.idxmax()
+    notes[key] = {"count": int(bad.sum()), "row": _row(raw, i), "value": str(s.at[i])[:40]}
+    return y.mask(bad)
+
+
 def driver_values(canon: str, s: pd.Series, notes: dict, rule: str | None = None) -> pd.Series:
     """A driver column as floats: discounts normalised, flags 0/1, other drivers as numbers."""
     kind = agg_rule(canon)
@@ -206,9 +278,8 @@ def driver_values(canon: str, s: pd.Series, notes: dict, rule: str | None = None
         out, used = normalize_discount(s, rule)
         notes["discount_rule"] = used
         return out
-    if kind == "max":
-        return to_flag(s)
-    return to_number(s)
+    out = to_flag(s) if kind == "max" else to_number(s)
+    return out.mask(~(out.abs() <= MAX_ABS_VALUE))  # inf, 1e308: unknown, like a blank
 
 
 def _melt_wide(
@@ -229,6 +300,7 @@ def _melt_wide(
     )
     parts = []
     for c in cols:
-        part = pd.DataFrame({WIDE_ID: str(c), DS: ds[keep], Y: to_number(raw.loc[keep, c])})
+        y = _finite(to_number(raw.loc[keep, c]), raw, raw[c], notes, "target_nonfinite")
+        part = pd.DataFrame({WIDE_ID: str(c), DS: ds[keep], Y: y})
         parts.append(pd.concat([part, drv[keep]], axis=1))
     return pd.concat(parts, ignore_index=True), [WIDE_ID]

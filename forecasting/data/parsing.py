@@ -71,7 +71,7 @@ def parse_dates(values: pd.Series, excel_serial: bool = False) -> pd.Series:
         elif order == "ym":
             y, m, d = got[0], got[1], pd.Series(1.0, index=got.index)
         else:  # month first (US exports) unless the data says day first
-            dayfirst = bool((got[0] > 12).any())
+            dayfirst = _day_first(got[0], got[1])
             y, m, d = got[2], (got[1] if dayfirst else got[0]), (got[0] if dayfirst else got[1])
         parts = pd.DataFrame({"year": y, "month": m, "day": d})
         if got.shape[1] > 3:
@@ -90,6 +90,57 @@ def parse_dates(values: pd.Series, excel_serial: bool = False) -> pd.Series:
     lookup = pd.Series(parsed.to_numpy(), index=pd.Index(uniq, dtype=object))
     out = s.map(lookup) if len(uniq) else pd.Series(pd.NaT, index=s.index)
     return pd.to_datetime(out, errors="coerce")
+
+
+def _day_first(first: pd.Series, second: pd.Series) -> bool:
+    """Whether ``01/02/2024``-style dates put the day first.
+
+    A first field above 12 says day first, a second one month first; when no field
+    tells, a constant first field with a varying second one is a day (monthly
+    ``01/03/2024``), anything else is read month first and flagged by
+    :func:`day_month_order`.
+    """
+    if (first > 12).any():
+        return True
+    if (second > 12).any():
+        return False
+    return bool(first.nunique() == 1 and second.nunique() > 1)
+
+
+def day_month_order(values: pd.Series) -> tuple[str | None, list[str]]:
+    """How the ``dd/mm/yyyy`` or ``mm/dd/yyyy`` text dates of a column are ordered.
+
+    Args:
+        values: the raw date column.
+
+    Returns:
+        ``(kind, examples)``: kind is ``None`` (no such dates, or both readings
+        agree), ``"dayfirst"`` or ``"monthfirst"`` (the data says which),
+        ``"mixed"`` (some dates can only be day first and others only month
+        first: the column cannot be read safely; examples holds one of each) or
+        ``"ambiguous"`` (no field above 12: examples holds one date whose two
+        readings differ; :func:`parse_dates` reads it as :func:`_day_first` says).
+    """
+    s = pd.Series(values)
+    if s.dtype != object:
+        return None, []
+    text = pd.Series([str(u) for u in pd.unique(s.dropna()) if isinstance(u, str)], dtype=object)
+    got = text.str.extract(_XDY)
+    ok = got[0].notna()
+    if not ok.any():
+        return None, []
+    text, got = text[ok], got[ok].astype(float)
+    a, b = got[0], got[1]
+    if (a > 12).any() and (b > 12).any():
+        return "mixed", [str(text[(a > 12).idxmax()]), str(text[(b > 12).idxmax()])]
+    if (a > 12).any():
+        return "dayfirst", []
+    if (b > 12).any():
+        return "monthfirst", []
+    differ = a != b
+    if not differ.any():
+        return None, []
+    return "ambiguous", [str(text[differ.idxmax()])]
 
 
 def _naive(s: pd.Series) -> pd.Series:
@@ -114,28 +165,98 @@ def _dates_from_numbers(v: pd.Series, excel_serial: bool) -> pd.Series:
     return out
 
 
-def to_number(values: pd.Series) -> pd.Series:
+_CURRENCY = r"[¥￥$元\s]|RMB|CNY|万$|亿$"
+_DIGITS = r"[+-]?[\d.,]*\d[\d.,]*"
+_COMMA_NUMBER = r"[+-]?(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d+)?"
+
+
+def decimal_style(values: pd.Series) -> str | None:
+    """Whether a column writes decimals with a point (``1,234.5``) or a comma (``1.234,5``).
+
+    Each text value votes when it can only be one of them: both marks (the last is
+    the decimal), a mark used twice (a thousands separator) or one mark not
+    followed by exactly three digits (``2,5``, ``1.25``). ``1,234`` alone does not vote.
+
+    Args:
+        values: the raw column.
+
+    Returns:
+        ``"dot"``, ``"comma"``, ``"mixed"`` (values vote both ways) or ``None``
+        (numbers, or no text value tells).
+    """
+    s = pd.Series(values)
+    if s.dtype != object:
+        return None
+    txt = pd.Series([u for u in pd.unique(s.dropna()) if isinstance(u, str)], dtype=object)
+    txt = txt.str.replace(_CURRENCY, "", regex=True).str.replace("，", "", regex=False)
+    txt = txt[txt.str.fullmatch(_DIGITS)]
+    if txt.empty:
+        return None
+    dots, commas = txt.str.count(r"\."), txt.str.count(",")
+    both = (dots > 0) & (commas > 0)
+    comma_last = txt.str.rfind(",") > txt.str.rfind(".")
+    only_c, only_d = (commas > 0) & (dots == 0), (dots > 0) & (commas == 0)
+    comma = (both & comma_last) | (only_d & (dots > 1))
+    comma |= only_c & (commas == 1) & ~txt.str.contains(r",\d{3}$")
+    dot = (both & ~comma_last) | (only_c & (commas > 1))
+    dot |= only_d & (dots == 1) & ~txt.str.contains(r"\.\d{3}$")
+    if comma.any() and dot.any():
+        return "mixed"
+    return "comma" if comma.any() else "dot" if dot.any() else None
+
+
+def to_number(values: pd.Series, decimal: str | None = None) -> pd.Series:
     """Parse amounts written the way shop exports write them.
 
     ``"1,234"``, ``"¥12.5"``, ``"12.5元"``, ``"1.2万"`` (x10,000), ``"3亿"``,
-    ``" 8 "`` become floats; blanks, ``"-"`` and text become NaN.
+    ``" 8 "`` become floats; blanks, ``"-"`` and text become NaN. A column that
+    writes decimal commas (``"2.100,5"``, ``"900,0"``; see :func:`decimal_style`)
+    is read that way: 2100.5 and 900.
+
+    Args:
+        values: the raw column.
+        decimal: ``"comma"`` or ``"dot"`` to force the decimal mark (default: the
+            column's own, a point when it does not tell).
     """
     s = pd.Series(values)
     if pd.api.types.is_bool_dtype(s):
         return s.astype(float)
     if pd.api.types.is_numeric_dtype(s):
         return s.astype(float)
+    if (decimal or decimal_style(s)) == "comma":
+        return _comma_numbers(s)
     direct = pd.to_numeric(s, errors="coerce")
     todo = direct.isna() & s.notna()
     if not todo.any():
         return direct.astype(float)
     txt = s[todo].astype(str).str.strip()
-    mult = pd.Series(1.0, index=txt.index)
-    mult[txt.str.endswith("万")] = 1e4
-    mult[txt.str.endswith("亿")] = 1e8
+    mult = _multiplier(txt)
     txt = txt.str.replace(r"[,，¥￥$元\s]|RMB|CNY|万$|亿$", "", regex=True)
     out = direct.astype(float)
     out[todo] = pd.to_numeric(txt, errors="coerce") * mult
+    return out
+
+
+def _multiplier(txt: pd.Series) -> pd.Series:
+    mult = pd.Series(1.0, index=txt.index)
+    mult[txt.str.endswith("万")] = 1e4
+    mult[txt.str.endswith("亿")] = 1e8
+    return mult
+
+
+def _comma_numbers(s: pd.Series) -> pd.Series:
+    """Text written with a decimal comma and thousands points; other cells as they are."""
+    out = pd.Series(np.nan, index=s.index, dtype=float)
+    is_text = s.map(lambda v: isinstance(v, str))
+    others = s[~is_text & s.notna()]
+    if len(others):
+        out[others.index] = pd.to_numeric(others, errors="coerce")
+    txt = s[is_text].str.strip()
+    mult = _multiplier(txt)
+    txt = txt.str.replace(_CURRENCY, "", regex=True).str.replace("，", "", regex=False)
+    ok = txt.str.fullmatch(_COMMA_NUMBER)
+    plain = txt[ok].str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+    out[plain.index] = pd.to_numeric(plain, errors="coerce") * mult[plain.index]
     return out
 
 

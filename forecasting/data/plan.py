@@ -7,7 +7,7 @@ from typing import Any
 import pandas as pd
 
 from forecasting.data.aggregation import aggregate
-from forecasting.data.cleaning import driver_values, id_values
+from forecasting.data.cleaning import check_day_month, driver_values, id_values
 from forecasting.data.frequency import snap
 from forecasting.data.mapping import column_list, detect_date
 from forecasting.data.parsing import parse_dates
@@ -41,10 +41,13 @@ def read_future(
 
     Returns:
         ``unique_id, ds`` and driver columns (canonical names). ``attrs`` holds
-        ``dates_dropped`` and ``unknown_series`` counts.
+        ``dates_dropped`` and ``unknown_series`` counts (and ``dates_ambiguous``
+        when dd/mm vs mm/dd could not be told, as in ``SalesData.notes``).
 
     Raises:
-        ShopcastError: unreadable file, no date column, some but not all id columns.
+        ShopcastError: unreadable file, no date column, some but not all id columns,
+            or only the ids of another level (a plan per category for a forecast per
+            SKU: ``io_plan_level``).
     """
     raw = read_table(source, name=name)
     fname = raw.attrs["source_name"]
@@ -59,9 +62,10 @@ def read_future(
             raise ShopcastError(
                 "io_column_not_found", file=fname, column=m.date, available=column_list(raw)
             ) from None
+    notes: dict[str, Any] = {"discount_rule": data.notes.get("discount_rule")}
+    check_day_month(raw[date_col], date_col, fname, notes)
     ds = parse_dates(raw[date_col], excel_serial=True)
     bad = ds.isna()
-    notes: dict[str, Any] = {"discount_rule": data.notes.get("discount_rule")}
     df = pd.DataFrame({DS: ds.dt.normalize()}, index=raw.index)
     for canon in data.drivers:
         col = _find(raw, [m.drivers.get(canon, canon), canon])
@@ -88,6 +92,8 @@ def read_future(
             "io_column_not_found", file=fname, column=miss, available=column_list(raw)
         )
     else:
+        if need:
+            _check_plan_level(raw, data, level, need, fname)
         df.insert(0, ID, "__all__")
         broadcast = True
     df[DS] = snap(df[DS], want)
@@ -105,7 +111,19 @@ def read_future(
     out = out[[ID, DS, *drivers]].sort_values([ID, DS]).reset_index(drop=True)
     out[ID] = out[ID].astype(str)
     out.attrs = {"dates_dropped": int(bad.sum()), "unknown_series": unknown}
+    if "dates_ambiguous" in notes:
+        out.attrs["dates_ambiguous"] = notes["dates_ambiguous"]
     return out
+
+
+def _check_plan_level(
+    raw: pd.DataFrame, data: SalesData, level: str, need: list[str], fname: str
+) -> None:
+    """A plan without the forecast level's ids is one plan for every series, unless it has
+    another level's ids: then it was written for that level and would be misapplied."""
+    other = [c for c in data.ids if c not in need and _find(raw, [c]) is not None]
+    if other:
+        raise ShopcastError("io_plan_level", file=fname, plan_level=other[0], level=level)
 
 
 def _find(raw: pd.DataFrame, names: list[str]) -> str | None:

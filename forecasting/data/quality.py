@@ -15,13 +15,16 @@ import pandas as pd
 
 from forecasting.schema import DS, ID, Y, season_length
 
-__all__ = ["Finding", "check_history", "load_findings", "summary"]
+__all__ = ["DATA_PARAMS", "Finding", "check_history", "load_findings", "summary"]
 
 SEVERITIES = ("info", "warning", "error")
 OUTLIER_Z = 5.0  # robust z-score beyond which a point is called unusual
 MANY_ZEROS = 0.3  # share of zero periods that deserves a word
 ZERO_RUN = {"D": 7, "W": 3, "MS": 2}  # zero stretches this long look like stock-outs/closures
 FLAG_DRIVERS = ("promo", "holiday")  # spikes on these days are expected, not errors
+# Finding params that carry text from the user's file (series names, cell values,
+# headers): always plain ``str``, to be escaped by whoever renders Markdown or HTML.
+DATA_PARAMS = frozenset({"series", "value", "column", "columns"})
 
 
 @dataclass
@@ -31,7 +34,8 @@ class Finding:
     Attributes:
         key: translation key under ``quality.``.
         severity: ``"info"``, ``"warning"`` or ``"error"``.
-        params: values for the message (counts, an example series and date...).
+        params: values for the message (counts, an example series and date...);
+            those named in :data:`DATA_PARAMS` are text from the file, unescaped.
     """
 
     key: str
@@ -98,6 +102,7 @@ def check_history(history: pd.DataFrame, freq: str, horizon: int | None = None) 
     df = history.sort_values([ID, DS], kind="stable").reset_index(drop=True)
     df[DS] = pd.to_datetime(df[DS])
     y = pd.to_numeric(df[Y], errors="coerce")
+    y = y.where(np.isfinite(y))  # inf would turn every statistic below into NaN
     base = "W" if freq.upper().startswith("W") else freq.upper()
     info = summary(df, freq)
     out = [
@@ -368,10 +373,11 @@ def load_findings(notes: Any) -> list[Finding]:
                 },
             )
         )
+    out += _reader_findings(notes)
     if notes.get("target_missing"):
         out.append(Finding("target_missing", "info", {"count": notes["target_missing"]}))
     for col, n in (notes.get("ids_missing") or {}).items():
-        out.append(Finding("ids_missing", "warning", {"column": col, "count": n}))
+        out.append(Finding("ids_missing", "warning", {"column": str(col), "count": n}))
     if notes.get("duplicates_merged"):
         out.append(Finding("duplicates_merged", "info", {"count": notes["duplicates_merged"]}))
     if notes.get("times_floored"):
@@ -387,4 +393,21 @@ def load_findings(notes: Any) -> list[Finding]:
     rest = [c for c, why in ignored.items() if why != "not_known_in_advance"]
     if rest:
         out.append(Finding("columns_ignored", "info", {"columns": ", ".join(rest)}))
+    return out
+
+
+def _reader_findings(notes: dict) -> list[Finding]:
+    """Non-finite targets, ambiguous dates, decimal commas and formula columns."""
+    out: list[Finding] = []
+    bad = notes.get("target_nonfinite")
+    if bad:
+        out.append(Finding("target_nonfinite", "warning", dict(bad)))
+    amb = notes.get("dates_ambiguous")
+    if amb:
+        out.append(Finding("dates_ambiguous", "warning", dict(amb)))
+    if notes.get("decimal_comma"):
+        out.append(Finding("decimal_comma", "info", {}))
+    if notes.get("formula_columns"):
+        cols = ", ".join(notes["formula_columns"])
+        out.append(Finding("formula_columns", "warning", {"columns": cols}))
     return out

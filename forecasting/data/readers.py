@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import csv
 import io as _io
+import json
 import re
 import zipfile
+import zlib
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -17,10 +19,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from forecasting.data.vocabulary import driver_name, id_role, target_rank
+from forecasting.data.parsing import decimal_style, parse_dates, to_number
+from forecasting.data.vocabulary import date_named, driver_name, id_role, target_rank
 from forecasting.errors import ShopcastError
 
-MAX_BYTES = 200_000_000
+# One limit for uploads and for what a zip may unpack to: the app's uploader refuses
+# bigger files (.streamlit/config.toml server.maxUploadSize, in MiB, must agree: a
+# test checks), and a small zip must not unpack into more than an upload could be.
+MAX_UPLOAD_MB = 50
+MAX_BYTES = MAX_UPLOAD_MB * 1024 * 1024
+MAX_RATIO = 200  # a member unpacking to over 200x its packed size (and over 1 MB) is a bomb
+XLSX_EXPANSION = 4  # a workbook's XML may unpack to 4x the limit (XML is verbose)
 
 
 def read_table(
@@ -32,24 +41,53 @@ def read_table(
         source: a path (str or Path), raw bytes, or a binary file-like object
             (e.g. Streamlit's ``UploadedFile``).
         name: file name used in messages (default: the path's or upload's name).
-        sheet: Excel sheet name or 0-based index (default: the first non-empty one).
-        max_bytes: refuse files (or zip members) larger than this.
+        sheet: Excel sheet name or 0-based index (default: the first sheet that
+            holds a table, i.e. 2+ rows and 2+ columns: cover sheets are skipped).
+        max_bytes: refuse files larger than this, and zips that unpack to more.
 
     Returns:
         The table with header names stripped and numeric-looking text columns
         converted to numbers (codes with leading zeros such as ``00123`` stay
-        text). ``attrs["source_name"]`` holds the file name and
-        ``attrs["header_row"]`` the 0-based line of the header.
+        text; ``;``/tab files written with decimal commas, ``2.100,5``, are read
+        as such). ``attrs`` holds ``source_name`` (the file name), ``header_row``
+        (0-based line of the header) and, when they apply, ``sheets`` and
+        ``sheet`` (every sheet of a workbook and the one read: a sheet picker
+        should offer ``sheets`` and preselect ``sheet``), ``decimal``
+        (``"comma"``) and ``formula_columns`` (columns of formulas without
+        saved results, left out).
 
     Raises:
-        ShopcastError: empty, too big, binary or unreadable files, naming the file.
+        ShopcastError: empty, too big, binary, damaged (``io_corrupt``) or
+            unreadable files; zip bombs, nested zips; a workbook without a table
+            (``io_no_table``, ``io_sheet_no_table``, listing the sheets); a target
+            column of uncalculated formulas (``io_formulas_no_values``); a file
+            without a header row (``io_no_header``); JSON or web pages. Each names
+            the file.
     """
     data, name = _read_bytes(source, name, max_bytes)
     df, header_row = _table_from_bytes(data, name, sheet, max_bytes, depth=0)
+    attrs = dict(df.attrs)
     df = _tidy(df, name)
+    _refuse_headerless(df, name)
+    df.attrs.update(attrs)
     df.attrs["source_name"] = name
     df.attrs["header_row"] = header_row
     return df
+
+
+def _refuse_headerless(df: pd.DataFrame, name: str) -> None:
+    """A file without a header row: its first data row became the header.
+
+    Told by the header cells themselves: one reads as a date and one as a
+    number, while none is a known column name (日期, 销量, SKU...).
+    """
+    cells = pd.Series([re.sub(r"\.\d+$", "", str(c)) for c in df.columns], dtype=object)
+    if any(date_named(c) or target_rank(c) is not None or id_role(c) is not None for c in cells):
+        return
+    dates = parse_dates(cells).notna()
+    numbers = to_number(cells).notna() & ~dates
+    if dates.any() and numbers.any() and (dates | numbers).sum() >= len(cells) / 2:
+        raise ShopcastError("io_no_header", file=name, first=", ".join(cells.head(6)))
 
 
 def _read_bytes(source: Any, name: str | None, max_bytes: int) -> tuple[bytes, str]:
@@ -86,7 +124,7 @@ def _read_bytes(source: Any, name: str | None, max_bytes: int) -> tuple[bytes, s
 
 
 def _mb(n: int) -> str:
-    return f"{n / 1e6:.0f}"
+    return f"{n / 2**20:.0f}"  # MiB, the unit of Streamlit's maxUploadSize
 
 
 def _table_from_bytes(
@@ -97,32 +135,64 @@ def _table_from_bytes(
     if data[:4] == b"PAR1":
         return _read_parquet(data, name), 0
     if data[:4] == b"PK\x03\x04":
-        with zipfile.ZipFile(_io.BytesIO(data)) as zf:
-            names = zf.namelist()
-            if "[Content_Types].xml" in names and any(n.startswith("xl/") for n in names):
-                return _read_excel(data, name, sheet)
-            members = [
-                i
-                for i in zf.infolist()
-                if not i.is_dir()
-                and not i.filename.startswith("__MACOSX")
-                and not Path(i.filename).name.startswith(".")
-            ]
-            if len(members) != 1 or depth > 0:
-                raise ShopcastError("io_zip_contents", file=name, n=len(members))
-            member = members[0]
-            if member.file_size > max_bytes:  # also guards against zip bombs
-                raise ShopcastError(
-                    "io_too_big",
-                    file=f"{name}/{member.filename}",
-                    mb=_mb(member.file_size),
-                    limit=_mb(max_bytes),
-                )
-            inner = zf.read(member)
-        return _table_from_bytes(inner, f"{name}/{member.filename}", sheet, max_bytes, depth + 1)
+        try:
+            return _read_zip(data, name, sheet, max_bytes, depth)
+        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
+            raise ShopcastError("io_corrupt", file=name, kind=_zip_kind(name)) from exc
     if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         raise ShopcastError("io_old_excel", file=name)
     return _read_text(data, name)
+
+
+def _zip_kind(name: str) -> str:
+    return "Excel" if name.lower().endswith((".xlsx", ".xlsm")) else "zip"
+
+
+def _read_zip(
+    data: bytes, name: str, sheet: str | int | None, max_bytes: int, depth: int
+) -> tuple[pd.DataFrame, int]:
+    """A workbook, or a zip of exactly one table; sizes checked before anything is unpacked."""
+    with zipfile.ZipFile(_io.BytesIO(data)) as zf:
+        infos = zf.infolist()
+        names = [i.filename for i in infos]
+        if "[Content_Types].xml" in names and any(n.startswith("xl/") for n in names):
+            _check_sizes(infos, name, XLSX_EXPANSION * max_bytes)
+            return _read_excel(data, name, sheet)
+        if depth > 0:  # a zip inside a zip: refused before unpacking it
+            raise ShopcastError("io_nested_zip", file=name)
+        members = [
+            i
+            for i in infos
+            if not i.is_dir()
+            and not i.filename.startswith("__MACOSX")
+            and not Path(i.filename).name.startswith(".")
+        ]
+        if len(members) != 1:
+            raise ShopcastError("io_zip_contents", file=name, n=len(members))
+        member = members[0]
+        inner_name = f"{name}/{member.filename}"
+        if member.filename.lower().endswith(".zip"):
+            raise ShopcastError("io_nested_zip", file=name)
+        _check_sizes([member], name, max_bytes)
+        with zf.open(member) as fh:  # never more than the limit, whatever the header says
+            inner = fh.read(max_bytes + 1)
+        if len(inner) > max_bytes:
+            raise ShopcastError(
+                "io_too_big", file=inner_name, mb=_mb(len(inner)), limit=_mb(max_bytes)
+            )
+    return _table_from_bytes(inner, inner_name, sheet, max_bytes, depth=1)
+
+
+def _check_sizes(infos: list[zipfile.ZipInfo], name: str, limit: int) -> None:
+    """Refuse archives whose members would unpack past ``limit`` or at a bomb's ratio."""
+    total = sum(i.file_size for i in infos)
+    if total > limit:
+        raise ShopcastError("io_unzipped_too_big", file=name, mb=_mb(total), limit=_mb(limit))
+    for i in infos:
+        if i.file_size > 1_000_000 and i.file_size > MAX_RATIO * max(i.compress_size, 1):
+            raise ShopcastError(
+                "io_zip_bomb", file=name, member=i.filename, ratio=i.file_size // i.compress_size
+            )
 
 
 def _read_parquet(data: bytes, name: str) -> pd.DataFrame:
@@ -153,11 +223,36 @@ def _excel_engine() -> str:
 def _read_excel(data: bytes, name: str, sheet: str | int | None) -> tuple[pd.DataFrame, int]:
     try:
         book = pd.ExcelFile(_io.BytesIO(data), engine=_excel_engine())
-    except Exception as exc:  # noqa: BLE001
+        sheets = [str(sh) for sh in book.sheet_names]
+        chosen, raw = _first_table(book, sheets, name, sheet)
+    except ShopcastError:
+        raise
+    except Exception as exc:  # noqa: BLE001 — any reader failure means "damaged file"
         raise ShopcastError(
             "io_unreadable", file=name, kind="Excel", detail=str(exc)[:120]
         ) from None
-    sheets = list(book.sheet_names)
+    # Reports often put a title and a date-range line above the header row.
+    counts = raw.head(20).notna().sum(axis=1).to_numpy()
+    hdr = int(np.argmax(counts >= 0.8 * counts.max()))
+    header = [f"Unnamed: {j}" if pd.isna(v) else str(v) for j, v in enumerate(raw.iloc[hdr])]
+    df = raw.iloc[hdr + 1 :].reset_index(drop=True)
+    df.columns = _dedupe(header)
+    df = df.infer_objects()
+    empty = [c for c in df.columns if df[c].isna().all() and not c.startswith("Unnamed: ")]
+    if empty and _has_formulas(data):
+        if any(target_rank(c) is not None or driver_name(c) is not None for c in empty):
+            raise ShopcastError(
+                "io_formulas_no_values", file=name, sheet=chosen, columns=", ".join(empty)
+            )
+        df.attrs["formula_columns"] = empty
+    df.attrs["sheets"], df.attrs["sheet"] = sheets, chosen
+    return df, int(raw.index[hdr])
+
+
+def _first_table(
+    book: pd.ExcelFile, sheets: list[str], name: str, sheet: str | int | None
+) -> tuple[str, pd.DataFrame]:
+    """The chosen sheet, or else the first that holds a table (2+ rows and 2+ columns)."""
     if sheet is not None:
         if isinstance(sheet, int) and 0 <= sheet < len(sheets):
             chosen = [sheets[sheet]]
@@ -167,20 +262,29 @@ def _read_excel(data: bytes, name: str, sheet: str | int | None) -> tuple[pd.Dat
             raise ShopcastError("io_sheet", file=name, sheet=sheet, sheets=", ".join(sheets))
     else:
         chosen = sheets
-    for sh in chosen:  # first sheet with data: exports often start with a blank cover sheet
+    for sh in chosen:  # exports often start with a cover or a notes sheet
         raw = book.parse(sh, header=None, dtype=object)
         raw = raw.dropna(how="all").dropna(axis=1, how="all")
-        if len(raw) >= 2:
-            break
-    else:
-        raise ShopcastError("io_empty", file=name)
-    # Reports often put a title and a date-range line above the header row.
-    counts = raw.head(20).notna().sum(axis=1).to_numpy()
-    hdr = int(np.argmax(counts >= 0.8 * counts.max()))
-    header = [f"Unnamed: {j}" if pd.isna(v) else str(v) for j, v in enumerate(raw.iloc[hdr])]
-    df = raw.iloc[hdr + 1 :].reset_index(drop=True)
-    df.columns = _dedupe(header)
-    return df.infer_objects(), int(raw.index[hdr])
+        if len(raw) >= 2 and raw.shape[1] >= 2:
+            return sh, raw
+    if sheet is not None:
+        raise ShopcastError(
+            "io_sheet_no_table", file=name, sheet=chosen[0], sheets=", ".join(sheets)
+        )
+    raise ShopcastError("io_no_table", file=name, sheets=", ".join(sheets))
+
+
+_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
+
+
+def _has_formulas(data: bytes) -> bool:
+    """Whether any worksheet of the workbook holds a formula (checked only for empty columns)."""
+    with zipfile.ZipFile(_io.BytesIO(data)) as zf:
+        for info in zf.infolist():
+            if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
+                if _FORMULA.search(zf.read(info)):
+                    return True
+    return False
 
 
 def _read_text(data: bytes, name: str) -> tuple[pd.DataFrame, int]:
@@ -199,11 +303,19 @@ def _read_text(data: bytes, name: str) -> tuple[pd.DataFrame, int]:
     ctrl = sum(1 for ch in sample[:20_000] if ord(ch) < 32 and ch not in "\t\r\n")
     if ctrl > 0.01 * min(len(sample), 20_000):
         raise ShopcastError("io_binary", file=name)
+    start = sample.lstrip("\ufeff \t\r\n")[:200].lower()
+    if start.startswith(("<!doctype", "<html", "<?xml", "<table", "<body", "<div")):
+        raise ShopcastError("io_markup", file=name)
+    if start.startswith(("{", "[")) and _is_json(text):
+        raise ShopcastError("io_json", file=name)
     sep, skip = _sniff(sample)
     try:
         header = pd.read_csv(_io.StringIO(sample), sep=sep, skiprows=skip, nrows=0)
+        comma = sep != "," and _decimal_comma(sample, sep, skip)
         # Codes such as SKU 00123 must keep their zeros: id-like columns stay text.
-        as_text = {
+        # With decimal commas every column is read as text: pandas would read the
+        # thousands point of "2.100" as a decimal point.
+        as_text: Any = {
             c: str
             for c in header.columns
             if id_role(str(c)) is not None
@@ -214,7 +326,7 @@ def _read_text(data: bytes, name: str) -> tuple[pd.DataFrame, int]:
             _io.StringIO(text),
             sep=sep,
             skiprows=skip,
-            dtype=as_text,
+            dtype=str if comma else as_text,
             skipinitialspace=True,
             low_memory=False,
         )
@@ -225,7 +337,38 @@ def _read_text(data: bytes, name: str) -> tuple[pd.DataFrame, int]:
         raise ShopcastError(
             "io_parse", file=name, row=m.group(1) if m else "?", detail=str(exc)[:120]
         ) from None
+    if comma:
+        df = _comma_columns(df, set(as_text))
     return df, skip
+
+
+def _is_json(text: str) -> bool:
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _decimal_comma(sample: str, sep: str, skip: int) -> bool:
+    """Whether a ``;``/tab-separated text writes decimals with a comma (``2.100,0``)."""
+    lines = [ln for ln in sample.splitlines()[skip + 1 : skip + 2001] if ln.strip()]
+    fields = [f for row in csv.reader(lines, delimiter=sep) for f in row]
+    return decimal_style(pd.Series(fields, dtype=object)) == "comma"
+
+
+def _comma_columns(df: pd.DataFrame, keep_text: set) -> pd.DataFrame:
+    """Columns that are all numbers written with decimal commas, as floats."""
+    df.attrs["decimal"] = "comma"
+    for c in df.columns:
+        if c in keep_text:
+            continue
+        col = df[c]
+        nums = to_number(col, decimal="comma")
+        filled = col.notna() & col.astype(str).str.strip().ne("")
+        if filled.any() and nums[filled].notna().all():
+            df[c] = nums
+    return df
 
 
 def _decode(data: bytes, encoding: str, name: str) -> str:

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from forecasting.data import (
+    MAX_BYTES,
     WIDE_ID,
     ColumnMapping,
     SalesData,
@@ -415,20 +416,20 @@ def test_no_date_column_and_unparseable_dates():
 def test_driver_names():
     raw = pd.DataFrame(
         {
-            "日期": ["2024-01-01", "2024-01-02"] * 2,
-            "商品": ["a", "a", "b", "b"],
-            "商品销量": [1, 2, 3, 4],
+            "日期": ["2024-01-01", "2024-01-02", "2024-01-03", "2024-01-04"] * 2,
+            "商品": ["a"] * 4 + ["b"] * 4,
+            "商品销量": range(8),
             "折后价": 9.0,
-            "活动名称": ["双11", ""] * 2,
+            "活动名称": ["双11", ""] * 4,
             "评价数": 3,
-            "节假日": [0, 1] * 2,
+            "节假日": [0, 1] * 4,
         }
     )
     m = detect_mapping(raw)
     assert m.target == "商品销量" and m.ids == ["商品"]  # not an id although it names 商品
     assert m.drivers == {"price": "折后价", "promo": "活动名称", "holiday": "节假日"}
     data = load(csv_bytes(raw), name="d.csv")
-    assert data.frame["promo"].tolist() == [1.0, 0.0] * 2
+    assert data.frame["promo"].tolist() == [1.0, 0.0] * 4
 
 
 def test_single_date_cannot_be_forecast():
@@ -486,13 +487,14 @@ def test_order_level_timestamps_become_daily():
                 "2024-01-01 21:30",
                 "2024-01-02 10:00",
                 "2024-01-03 08:00",
+                "2024-01-04 12:00",
             ],
-            "数量": [1, 2, 3, 4],
+            "数量": [1, 2, 3, 4, 5],
         }
     )
     data = load(csv_bytes(raw), name="orders.csv")
-    assert data.freq == "D" and data.notes["times_floored"] == 4
-    assert data.history()["y"].tolist() == [3, 3, 4]
+    assert data.freq == "D" and data.notes["times_floored"] == 5
+    assert data.history()["y"].tolist() == [3, 3, 4, 5]
 
 
 def test_weekly_and_monthly_dates_snap_to_grid():
@@ -549,13 +551,13 @@ def test_history_fills_gaps_explicitly(shop, fill):
 def test_interpolation_never_crosses_series():
     raw = pd.DataFrame(
         {
-            "date": ["2024-01-01", "2024-01-02", "2024-01-03"] * 2,
-            "sku": ["a"] * 3 + ["b"] * 3,
-            "units": [1.0, 2.0, None, None, 100.0, 200.0],
+            "date": ["2024-01-01", "2024-01-02", "2024-01-03", "2024-01-04"] * 2,
+            "sku": ["a"] * 4 + ["b"] * 4,
+            "units": [1.0, 2.0, None, None, None, 100.0, 200.0, 300.0],
         }
     )
     h = load(csv_bytes(raw), name="x.csv").history(fill="interpolate")
-    assert h["y"].tolist() == [1, 2, 2, 100, 100, 200]
+    assert h["y"].tolist() == [1, 2, 2, 2, 100, 100, 200, 300]
 
 
 def test_history_aggregates_up_the_hierarchy(shop):
@@ -632,11 +634,11 @@ def test_weekly_to_monthly_splits_weeks_by_days():
 def test_non_nested_levels_get_joined_ids():
     raw = pd.DataFrame(
         {
-            "Store": [1, 1, 2, 2] * 3,
-            "Dept": [1, 2, 1, 2] * 3,
-            "Date": np.repeat(["2024-01-05", "2024-01-12", "2024-01-19"], 4),
-            "Weekly_Sales": np.arange(12.0),
-            "IsHoliday": [False] * 8 + [True] * 4,
+            "Store": [1, 1, 2, 2] * 4,
+            "Dept": [1, 2, 1, 2] * 4,
+            "Date": np.repeat(["2024-01-05", "2024-01-12", "2024-01-19", "2024-01-26"], 4),
+            "Weekly_Sales": np.arange(16.0),
+            "IsHoliday": [False] * 12 + [True] * 4,
         }
     )
     data = load(csv_bytes(raw), name="wm.csv")
@@ -673,6 +675,219 @@ def test_read_future_matches_history(shop):
     assert len(every) == 28 and every["unique_id"].nunique() == 4
     wk = read_future(csv_bytes(plan), shop, level="total", freq="W")
     assert (wk["ds"].dt.dayofweek == 0).all()
+
+
+# ----------------------------------------- awkward and hostile files (issue 13)
+
+
+def _zip_of(members: dict[str, bytes]) -> bytes:
+    buf = _io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for n, data in members.items():
+            zf.writestr(n, data)
+    return buf.getvalue()
+
+
+def _book(sheets: dict[str, list[list]]) -> bytes:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    for title, rows in sheets.items():
+        ws = wb.create_sheet(title)
+        for row in rows:
+            ws.append(row)
+    buf = _io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _key(data: bytes, name: str, **kw) -> str:
+    with pytest.raises(ShopcastError) as e:
+        read_table(data, name=name, **kw)
+    assert "{" not in e.value.message("zh") and "{" not in e.value.message("en")
+    return e.value.key
+
+
+def test_upload_limit_is_the_streamlit_limit():
+    import tomllib
+
+    from forecasting.data.readers import MAX_UPLOAD_MB
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text("utf-8"))
+    assert config["server"]["maxUploadSize"] == MAX_UPLOAD_MB
+    assert MAX_BYTES == MAX_UPLOAD_MB * 1024 * 1024  # Streamlit counts MiB
+
+
+def test_zip_members_are_checked_before_unpacking():
+    body = csv_bytes(shop_frame(days=30))
+    assert _key(_zip_of({"s.csv": body}), "big.zip", max_bytes=len(body) - 1) in (
+        "io_unzipped_too_big",
+        "io_too_big",
+    )
+    bomb = _zip_of({"s.csv": "日期,销量\n".encode() + b"2024-01-01,1\n" * 200_000})
+    assert len(bomb) < 50_000 and _key(bomb, "bomb.zip") == "io_zip_bomb"
+    nested = _zip_of({"inner.zip": _zip_of({"s.csv": body})})
+    assert _key(nested, "nested.zip") == "io_nested_zip"
+    renamed = _zip_of({"inner.dat": _zip_of({"s.csv": body})})
+    assert _key(renamed, "nested2.zip") == "io_nested_zip"
+
+
+@pytest.mark.parametrize("cut", [0.3, 0.5, 0.9])
+def test_truncated_workbooks_and_zips_are_clear(cut):
+    book = _book({"s": [["日期", "销量"], ["2024-01-01", 1], ["2024-01-02", 2]]})
+    assert _key(book[: int(len(book) * cut)], "cut.xlsx") in ("io_corrupt", "io_unreadable")
+    archive = _zip_of({"s.csv": csv_bytes(shop_frame(days=30))})
+    assert _key(archive[: int(len(archive) * cut)], "cut.zip") in ("io_corrupt", "io_unreadable")
+
+
+def test_cover_sheet_is_skipped_and_named():
+    rows = [["日期", "商品", "销量"]] + [[f"2024-01-0{d}", "A", d] for d in range(1, 8)]
+    book = _book({"封面": [["2024 年销售报表"]], "明细": rows})
+    raw = read_table(book, name="report.xlsx")
+    assert raw.attrs["sheet"] == "明细" and raw.attrs["sheets"] == ["封面", "明细"]
+    assert list(raw.columns) == ["日期", "商品", "销量"]
+    assert _key(book, "report.xlsx", sheet="封面") == "io_sheet_no_table"
+    assert _key(_book({"封面": [["标题"]], "说明": [["a"], ["b"]]}), "c.xlsx") == "io_no_table"
+
+
+def test_formula_column_without_values_is_reported():
+    rows = [["日期", "商品", "销量", "库存"]]
+    rows += [[f"2024-01-0{d}", "A", f"=D{d + 1}*2", 10 + d] for d in range(1, 8)]
+    with pytest.raises(ShopcastError) as e:
+        load(_book({"s": rows}), name="f.xlsx")
+    assert e.value.key == "io_formulas_no_values" and e.value.params["columns"] == "销量"
+    rows = [["日期", "商品", "销量", "备用"]]
+    rows += [[f"2024-01-0{d}", "A", d, f"=C{d + 1}*2"] for d in range(1, 8)]
+    data = load(_book({"s": rows}), name="g.xlsx")
+    assert data.mapping.target == "销量" and data.notes["formula_columns"] == ["备用"]
+
+
+@pytest.mark.parametrize(
+    "values,style,numbers",
+    [
+        (["2.100,0", "900,0"], "comma", [2100.0, 900.0]),
+        (["1.234.567", "5"], "comma", [1234567.0, 5.0]),
+        (["¥1.234,50", "12,5元", "1,2万"], "comma", [1234.5, 12.5, 12000.0]),
+        (["1,234", "2,000"], None, [1234.0, 2000.0]),
+        (["1,234,567", "3.5"], "dot", [1234567.0, 3.5]),
+        (["1.5", "2,5"], "mixed", None),
+    ],
+)
+def test_decimal_style_per_column(values, style, numbers):
+    from forecasting.data.parsing import decimal_style
+
+    assert decimal_style(pd.Series(values)) == style
+    if numbers is not None:
+        assert to_number(pd.Series(values)).tolist() == numbers
+
+
+def test_decimal_comma_file_reads_right():
+    lines = ["日期;商品;销量;价格"] + [
+        f"2024-01-0{d};{sku};{qty};{price}"
+        for d in range(1, 8)
+        for sku, qty, price in (("A", "2.100,0", "12,5"), ("B", "900,0", "1.234"))
+    ]
+    data = load(("\n".join(lines) + "\n").encode(), name="eu.csv")
+    h = data.history()
+    assert h.groupby("unique_id")["y"].first().to_dict() == {"A": 2100.0, "B": 900.0}
+    assert sorted(data.frame["price"].unique()) == [12.5, 1234.0]
+    assert data.notes["decimal_comma"] is True
+
+
+def test_mixed_decimals_are_refused():
+    raw = pd.DataFrame({"日期": pd.date_range("2024-01-01", periods=8).strftime("%Y-%m-%d")})
+    raw["销量"] = ["1.5", "2,5"] * 4
+    with pytest.raises(ShopcastError) as e:
+        load(csv_bytes(raw), name="mix.csv")
+    assert e.value.key == "io_mixed_decimals" and e.value.params["column"] == "销量"
+    assert {e.value.params["comma"], e.value.params["dot"]} == {"2,5", "1.5"}
+
+
+def test_day_month_order():
+    from forecasting.data.parsing import day_month_order
+
+    assert day_month_order(pd.Series(["13/04/2024", "01/05/2024"]))[0] == "dayfirst"
+    assert day_month_order(pd.Series(["04/13/2024", "05/01/2024"]))[0] == "monthfirst"
+    kind, ex = day_month_order(pd.Series(["03/04/2024", "13/04/2024", "04/13/2024"]))
+    assert kind == "mixed" and ex == ["13/04/2024", "04/13/2024"]
+    assert day_month_order(pd.Series(["03/04/2024", "05/04/2024"])) == ("ambiguous", ["03/04/2024"])
+    assert day_month_order(pd.Series(["2024-04-03"])) == (None, [])
+    # monthly exports write the first of the month: a constant first field is the day
+    assert parse_dates(pd.Series(["01/03/2024", "01/04/2024"])).tolist() == [
+        pd.Timestamp("2024-03-01"),
+        pd.Timestamp("2024-04-01"),
+    ]
+
+
+def test_mixed_date_formats_are_refused_and_ambiguous_ones_flagged():
+    ds = pd.date_range("2024-04-01", periods=20)
+    rows = [f"{d:%m/%d/%Y},A,5" for d in ds] + [f"{d:%d/%m/%Y},B,7" for d in ds]
+    with pytest.raises(ShopcastError) as e:
+        load(("date,sku,units\n" + "\n".join(rows)).encode(), name="mixed.csv")
+    assert e.value.key == "io_mixed_date_formats" and e.value.params["column"] == "date"
+    monthly = [f"{d:%m/%d/%Y},{i}" for i, d in enumerate(pd.date_range("2024-01-05", periods=6))]
+    data = load(("date,units\n" + "\n".join(monthly)).encode(), name="amb.csv")
+    assert data.notes["dates_ambiguous"] == {
+        "column": "date",
+        "value": "01/05/2024",
+        "read_as": "2024-01-05",
+    }
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_headerless_file_is_refused(kind):
+    df = shop_frame(days=10)[["日期", "商品", "销量"]]
+    if kind == "csv":
+        data = df.to_csv(index=False, header=False).encode()
+    else:
+        data = _book({"s": df.assign(日期=pd.to_datetime(df["日期"])).values.tolist()})
+    assert _key(data, f"nohead.{kind}") == "io_no_header"
+    # a header of years next to a date column is still a header
+    years = pd.DataFrame({"日期": ["2024-01-01", "2024-01-02"], "2023": [1, 2], "2024": [3, 4]})
+    assert list(read_table(csv_bytes(years), name="y.csv").columns) == ["日期", "2023", "2024"]
+
+
+def test_json_and_web_pages_are_not_tables():
+    assert _key(b'[{"date": "2024-01-01", "units": 1}]', "a.csv") == "io_json"
+    assert _key(b"<!DOCTYPE html><html><body>login</body></html>", "b.xlsx") == "io_markup"
+
+
+def test_infinite_sales_are_missing_with_a_warning():
+    import warnings
+
+    from forecasting.data.quality import check_history, load_findings
+
+    raw = pd.DataFrame({"日期": pd.date_range("2024-01-01", periods=30).strftime("%Y-%m-%d")})
+    raw["销量"] = ["5"] * 30
+    raw.loc[[3, 7, 9], "销量"] = ["inf", "1e308", "-inf"]
+    data = load(csv_bytes(raw), name="inf.csv")
+    assert data.notes["target_nonfinite"] == {"count": 3, "row": 5, "value": "inf"}
+    assert "target_unparseable" not in data.notes
+    f = {x.key: x for x in load_findings(data)}
+    assert f["target_nonfinite"].severity == "warning"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        h = data.history()
+        check_history(h.assign(y=h["y"].where(h.index != 0, np.inf)), "D", horizon=7)
+    assert np.isfinite(h["y"]).all()
+
+
+def test_three_dates_are_too_short():
+    raw = pd.DataFrame({"日期": ["2024-01-01", "2024-01-02", "2024-01-03"], "销量": [1, 2, 3]})
+    with pytest.raises(ShopcastError) as e:
+        load(csv_bytes(raw), name="short.csv")
+    assert e.value.key == "io_history_too_short" and e.value.params["n"] == 3
+
+
+def test_plan_for_a_coarser_level_is_refused(shop):
+    ds = pd.date_range(shop.frame["ds"].max() + pd.Timedelta(days=1), periods=7)
+    plan = pd.DataFrame({"日期": ds.strftime("%Y-%m-%d"), "品类": "面霜", "促销": 1})
+    with pytest.raises(ShopcastError) as e:
+        read_future(csv_bytes(plan), shop, name="plan.csv")
+    assert e.value.key == "io_plan_level"
+    assert e.value.params == {"file": "plan.csv", "plan_level": "品类", "level": "商品"}
+    assert set(read_future(csv_bytes(plan), shop, level="品类")["unique_id"]) == {"面霜"}
 
 
 # ------------------------------------------------------------------ real data

@@ -137,11 +137,11 @@ def test_findings_sorted_by_severity():
 def test_load_findings_from_notes():
     raw = pd.DataFrame(
         {
-            "日期": ["2024-01-01", "2024-01-01", "合计", "2024-01-02"],
-            "销量": ["1", "x", "3", "4"],
+            "日期": ["2024-01-01", "2024-01-01", "合计", "2024-01-02", "2024-01-03", "2024-01-04"],
+            "销量": ["1", "x", "3", "4", "5", "6"],
             "访客数": 1,
             "备注": "a",
-            "折扣": [0.8, 0.9, 1.0, 0.9],
+            "折扣": [0.8, 0.9, 1.0, 0.9, 0.9, 0.9],
         }
     )
     data = load(raw.to_csv(index=False).encode(), name="n.csv")
@@ -165,3 +165,43 @@ def test_messages_fill_every_placeholder():
         for lang in ("zh", "en"):
             text = f.message(lang)
             assert "{" not in text and not text.startswith("quality."), (f.key, text)
+
+
+def test_reader_findings_fill_their_placeholders():
+    notes = {
+        "target_nonfinite": {"count": 2, "row": 5, "value": "inf"},
+        "dates_ambiguous": {"column": "date", "value": "03/04/2024", "read_as": "2024-03-04"},
+        "decimal_comma": True,
+        "formula_columns": ["备用", "毛利"],
+    }
+    found = keys(quality.load_findings(notes))
+    assert set(found) == {"target_nonfinite", "dates_ambiguous", "decimal_comma", "formula_columns"}
+    assert found["formula_columns"].params["columns"] == "备用, 毛利"
+    for f in found.values():
+        for lang in ("zh", "en"):
+            text = f.message(lang)
+            assert "{" not in text and not text.startswith("quality."), (f.key, text)
+
+
+HOSTILE = ["![x](http://host/p.png)", "</title><script>alert(3)</script>", "=HYPERLINK(1)"]
+
+
+def test_data_derived_params_are_plain_text():
+    """Names, cells and headers reach the UI unchanged, as str, in the params it must escape."""
+    h = clean_panel(n_series=3, days=40)
+    h["unique_id"] = h["unique_id"].map(dict(zip(["s0", "s1", "s2"], HOSTILE, strict=True)))
+    h.loc[h["unique_id"] == HOSTILE[2], "y"] = 4.0
+    h.loc[3, "y"] = -900.0
+    found = quality.check_history(h, "D", horizon=14)
+    raw = pd.DataFrame({"日期": ["2024-01-01", "*合计*", "2024-01-02", "2024-01-03", "2024-01-04"]})
+    raw["销量"] = ["1", "2", "[x](http://h)", "4", "5"]
+    raw["<b>商品</b>"] = ["a", "", "a", "a", "b"]
+    found += quality.load_findings(load(raw.to_csv(index=False).encode(), name="h.csv"))
+    seen = set()
+    for f in found:
+        for k, v in f.params.items():
+            if k in quality.DATA_PARAMS:
+                assert isinstance(v, str), (f.key, k, v)
+                seen.add(v)
+    assert HOSTILE[0] in seen and HOSTILE[2] in seen
+    assert {"*合计*", "[x](http://h)"} <= seen
