@@ -15,6 +15,12 @@ from forecasting.errors import ShopcastError
 from forecasting.schema import DS, ID, Y
 
 FILLS = ("zero", "interpolate", "none")
+# What happens to a series whose records stop before the data's last date, per fill rule
+# (``history().attrs["tail_rule"]``): "zero" — the missing periods up to the last date
+# are zero sales (a shop export lists no row for a day without sales); otherwise
+# "extend_horizon" — nothing is invented, the series is forecast from its last record
+# with a horizon extended to the common end (``Forecaster.predict``).
+TAIL_RULES = {"zero": "zero", "interpolate": "extend_horizon", "none": "extend_horizon"}
 
 
 @dataclass
@@ -89,7 +95,13 @@ class SalesData:
         Returns:
             Sorted frame passing ``schema.validate_history``. ``attrs`` holds
             ``gaps_filled`` (rows added), ``missing_filled`` (blank targets filled),
-            ``fill``, ``level``, ``freq`` and ``partial_periods_dropped``.
+            ``fill``, ``level``, ``freq``, ``partial_periods_dropped``, and the rule
+            for series whose records stop early (one horizon for everyone):
+            ``tail_rule`` (``TAIL_RULES[fill]``: ``"zero"`` — filled with zero sales up
+            to ``tail_end``; ``"extend_horizon"`` — left as they are, forecast from
+            their last record to the common end), ``tail_end`` (the data's last date
+            on this grid, ``YYYY-MM-DD``), ``tail_series`` (how many series stop
+            before it) and ``tail_examples`` (up to five of them).
 
         Raises:
             ShopcastError: unknown level/series/fill, or a finer frequency.
@@ -118,7 +130,10 @@ class SalesData:
             df = aggregate(df, [ID, DS], drivers)
         else:
             df = df.sort_values([ID, DS], kind="stable")
-        out, added, filled = fill_grid(df, want, fill, drivers)
+        end = self.last_period(want)
+        lasts = df.groupby(ID, observed=True)[DS].max()
+        early = sorted(lasts.index[lasts < end].astype(str))
+        out, added, filled = fill_grid(df, want, fill, drivers, end if fill == "zero" else None)
         out = out[[ID, DS, Y, *drivers]]
         out[ID] = out[ID].astype(str)
         out[Y] = out[Y].astype(float)
@@ -130,8 +145,24 @@ class SalesData:
             "level": level,
             "freq": want,
             "partial_periods_dropped": partial,
+            "tail_rule": TAIL_RULES[fill],
+            "tail_end": end.strftime("%Y-%m-%d"),
+            "tail_series": len(early),
+            "tail_examples": early[:5],
         }
         return out
+
+    def last_period(self, freq: str | None = None) -> pd.Timestamp:
+        """The data's last date on the ``freq`` grid (default: its own), over all series:
+        the last complete period, as :meth:`history` keeps it. Every series is forecast
+        from there (the common end)."""
+        want = self.target_freq(freq)
+        dates = pd.DataFrame({DS: pd.unique(self.frame[DS])})
+        if want == self.freq:
+            return pd.Timestamp(dates[DS].max())
+        span = (self.frame[DS].min(), self.frame[DS].max())
+        coarse, _ = to_coarser(dates, self.freq, want, span)
+        return pd.Timestamp(coarse[DS].max()) if len(coarse) else pd.Timestamp(dates[DS].max())
 
     # ------------------------------------------------------------- level helpers
     def resolve_level(self, level: str | None) -> str:

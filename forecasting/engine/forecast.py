@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from forecasting.models.base import Forecaster
 
 Progress = Callable[[float, str], None]
-PIPELINE_VERSION = 1  # bump when training semantics change, to invalidate stored models
+PIPELINE_VERSION = 2  # bump when training semantics change, to invalidate stored models
 
 
 @dataclass
@@ -71,8 +71,11 @@ class ModelRun:
     predict_seconds: float = 0.0
     source: str = "trained"  # "trained" | "disk" | "cache" (the app's memory)
     error: ShopcastError | None = None
-    skipped: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # series with no forecast at all
     interval_method: str = ""
+    # series -> the fallback that forecast it (``Forecaster.fallbacks_``): "seasonal_naive",
+    # "season_mean", or "equal_weights" (ensemble/auto: members averaged, no backtest)
+    fallbacks: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -135,6 +138,7 @@ def fit_model(
             meta = store.read_meta(key) or {}
             run.fit_seconds = float(meta.get("fit_seconds", 0.0))
             run.skipped = list(getattr(model, "skipped_", []))
+            run.fallbacks = dict(getattr(model, "fallbacks_", {}))
             return model, run
     try:
         model = create(name, seed=config.seed, **config.model_params.get(name, {}))
@@ -148,6 +152,7 @@ def fit_model(
         run.error = ShopcastError("model_failed", model=name, detail=_short(exc))
         return None, run
     run.skipped = list(model.skipped_)
+    run.fallbacks = dict(getattr(model, "fallbacks_", {}))
     if store is not None:
         store.save(key, model, {"data_key": dkey, "fit_seconds": run.fit_seconds, "freq": freq})
     return model, run
@@ -333,6 +338,9 @@ def _predicted(run: ModelRun, name: str, model: Forecaster, predict: PredictStep
         run.forecast = predict(name, model)
         run.predict_seconds = time.perf_counter() - t0
         run.interval_method = getattr(model, "interval_method_", "native")
+        # predicting may add fallbacks (a series the model left without numbers)
+        run.skipped = list(getattr(model, "skipped_", run.skipped))
+        run.fallbacks = dict(getattr(model, "fallbacks_", run.fallbacks))
     except ShopcastError as exc:
         run.error = exc
     except Exception as exc:  # noqa: BLE001 - a model failing on odd data must not take the app down
@@ -418,7 +426,9 @@ def _short(exc: BaseException) -> str:
 
 
 def run_summary(result: ForecastResult) -> pd.DataFrame:
-    """One row per model: fit/predict seconds, source, skipped series, error key."""
+    """One row per model: fit/predict seconds, source, interval method, error key, and
+    ``skipped_series`` (series with no forecast: no data at all) and
+    ``fallback_series`` (series forecast by a fallback: ``ModelRun.fallbacks``)."""
     rows: list[dict[str, Any]] = []
     for name, r in result.runs.items():
         rows.append(
@@ -429,6 +439,7 @@ def run_summary(result: ForecastResult) -> pd.DataFrame:
                 "source": r.source,
                 "intervals": r.interval_method,
                 "skipped_series": len(r.skipped),
+                "fallback_series": len(r.fallbacks),
                 "error": r.error.key if r.error else "",
             }
         )

@@ -8,6 +8,19 @@ Subclasses implement ``_fit`` and ``_predict``. Models without native
 intervals get conformal ones computed from out-of-sample errors of the same
 model refitted on earlier cut-offs (``calibrate``; the band maths is in
 ``forecasting.models.conformal``) — never a fixed-width decoration.
+
+Two rules hold for every model, so no caller has to remember them:
+
+* **Never drop a series.** A series too short for the model (or one it returns no
+  numbers for) is forecast by the next model of the fallback chain
+  (:meth:`Forecaster.fallback_chain`): *model* -> ``seasonal_naive`` (needs one
+  season) -> ``season_mean`` (mean of the last season, needs one observation). Its
+  numbers fill the model's own columns and ``fallbacks_`` says which series used
+  which fallback. Only when *no* series is long enough does ``fit`` refuse.
+* **One horizon for everyone.** ``predict(h)`` covers every series up to the same
+  calendar end: the training data's last date (over all series) + ``h`` periods. A
+  series whose records stop early is forecast from its last record with a horizon
+  extended to that end, and only the ``h`` common dates are returned.
 """
 
 from __future__ import annotations
@@ -27,6 +40,7 @@ from forecasting.schema import (
     ID,
     Y,
     driver_columns,
+    future_dates,
     hi_col,
     infer_freq,
     lo_col,
@@ -37,6 +51,10 @@ from forecasting.schema import (
 )
 
 Progress = Callable[[float, str], None]
+
+# First link of the fallback chain after any model (a registry name); the chain goes on
+# with that model's own ``fallback_chain`` (seasonal_naive -> season_mean).
+FALLBACK_MODEL = "seasonal_naive"
 
 
 class Forecaster:
@@ -59,6 +77,10 @@ class Forecaster:
     min_seasons: ClassVar[float] = 2.0
     global_model: ClassVar[bool] = False
     calibration_windows: int = 2
+    # False: series the model cannot forecast are left out (``skipped_``) instead of
+    # going down the fallback chain. Ensemble members and calibration refits use it, so
+    # a member is never scored with another model's numbers.
+    use_fallbacks: bool = True
 
     def __init__(self, alias: str | None = None, seed: int = 0, **params: Any) -> None:
         self.alias = alias or self.name
@@ -84,7 +106,20 @@ class Forecaster:
         """An unfitted copy with the same parameters."""
         new = type(self)(**copy.deepcopy(self.get_params()))
         new.calibration_windows = self.calibration_windows
+        new.use_fallbacks = self.use_fallbacks
         return new
+
+    def fallback_chain(self) -> list[Forecaster]:
+        """Unfitted models, in order, for the series this model cannot forecast.
+
+        The default is ``seasonal_naive`` followed by its own chain (``season_mean``);
+        each takes the series long enough for it (``min_length``). They carry this
+        model's alias, so their numbers land in this model's columns.
+        """
+        from forecasting.models import create
+
+        first = create(FALLBACK_MODEL, alias=self.alias, seed=self.seed)
+        return [first, *first.fallback_chain()]
 
     def min_length(self, freq: str) -> int:
         """Minimum number of observations per series this model needs."""
@@ -119,9 +154,18 @@ class Forecaster:
             raise ShopcastError(
                 "history_too_short", model=self.alias, need=need, have=int(lengths.max())
             )
-        self.skipped_ = [str(s) for s in short.index]  # too short for this model
+        self.end_ = df[DS].max()  # the common end every series is forecast from
+        self.fallbacks_: dict[str, str] = {}
+        self.fallback_models_: list[Forecaster] = []
+        self.skipped_: list[str] = []
         if len(short):
+            part = df[df[ID].isin(short.index)]
             df = df[~df[ID].isin(short.index)]
+            if self.use_fallbacks:
+                self.fallback_models_, used, self.skipped_ = self._fit_chain(part)
+                self.fallbacks_.update(used)
+            else:
+                self.skipped_ = [str(s) for s in short.index]  # too short for this model
         self.train_ = df.reset_index(drop=True)
         self.nonnegative_ = bool((df[Y] >= 0).all())
         self.calibration_: dict[int, Any] = {}
@@ -142,14 +186,18 @@ class Forecaster:
         h: int,
         future: pd.DataFrame | None = None,
         level: Sequence[int | float] | None = DEFAULT_LEVELS,
+        *,
+        align: bool = True,
     ) -> pd.DataFrame:
-        """Forecast ``h`` steps after each series' last date.
+        """Forecast every series to the common end: the ``h`` periods after ``end_``.
 
         Args:
             h: horizon in periods of the training frequency.
             future: drivers for the forecast dates (``unique_id, ds, driver...``);
                 drivers not given follow ``schema.make_future_frame``'s neutral plan.
             level: interval levels in percent, e.g. ``[80, 95]``.
+            align: False: ``h`` steps after each series' own last date instead (what an
+                ensemble asks of its members, and calibration of its refits).
 
         Returns:
             The forecast contract: ``unique_id, ds, alias`` and band columns.
@@ -159,6 +207,30 @@ class Forecaster:
         if h < 1:
             raise ShopcastError("bad_horizon", h=h)
         levels = validate_levels(level)
+        out = self._forecast(h, future, levels)
+        gaps = self.gaps() if align else pd.Series(dtype=int)
+        if (gaps > 0).any():
+            # series that stopped early: forecast further, keep the common dates. The
+            # others keep the forecast above, as if every series had ended together.
+            late = gaps.index[gaps > 0]
+            more = self._forecast(h + int(gaps.max()), future, levels)
+            more = more[
+                more[ID].isin(late) & more[DS].isin(future_dates(self._end(), h, self.freq))
+            ]
+            out = pd.concat([out[~out[ID].isin(late)], more], ignore_index=True)
+            out = out.sort_values([ID, DS]).reset_index(drop=True)
+        return self._with_fallbacks(out, h, future, levels, align)
+
+    def gaps(self) -> pd.Series:
+        """Per series of ``train_``: periods between its last date and ``end_`` (the data's
+        last date over all series); 0 for a series that runs to the end."""
+        end = self._end()
+        lasts = self.train_.groupby(ID, observed=True)[DS].max()
+        n = {d: len(pd.date_range(d, end, freq=self.freq)) - 1 for d in pd.unique(lasts)}
+        return lasts.map(n).astype(int)
+
+    def _forecast(self, h: int, future: pd.DataFrame | None, levels: list) -> pd.DataFrame:
+        """``h`` steps after each series' own last date, with bands, tidied."""
         fut = make_future_frame(self.train_, h, self.freq, future)
         if self.native_intervals:
             out = self._predict(h, fut, levels)
@@ -216,14 +288,83 @@ class Forecaster:
         for past, held in calibration_splits(self.train_, h, self.calibration_windows):
             sub = self.clone()
             sub.calibration_windows = 0
+            sub.use_fallbacks = False  # errors of this model only, never a fallback's
             try:
                 sub.fit(past, freq=self.freq)
             except Exception:  # noqa: BLE001 - too little history at this cut-off
                 continue
             fut = held.drop(columns=[Y])
-            pred = sub.predict(h, future=fut if sub.drivers_ else None, level=[])
+            pred = sub.predict(h, future=fut if sub.drivers_ else None, level=[], align=False)
             rows += scaled_errors(held, pred, sub.alias, series_scale(past, m), h)
         return np.vstack(rows) if rows else np.empty((0, h))
+
+    def _end(self) -> pd.Timestamp:
+        end = getattr(self, "end_", None)
+        return self.train_[DS].max() if end is None else end
+
+    def _fit_chain(self, part: pd.DataFrame) -> tuple[list[Forecaster], dict[str, str], list[str]]:
+        """Fit the fallback chain on the series of ``part``: each series goes to the first
+        model of :meth:`fallback_chain` long enough for it.
+
+        Returns:
+            The fitted fallback models, ``{series: fallback name}`` and the series no
+            model of the chain could take.
+        """
+        left = part.groupby(ID, observed=True).size()
+        fitted: list[Forecaster] = []
+        used: dict[str, str] = {}
+        for fb in self.fallback_chain():
+            take = left.index[left >= fb.min_length(self.freq)]
+            if not len(take):
+                continue
+            fb.use_fallbacks = False
+            fb.fit(part[part[ID].isin(take)], freq=self.freq)
+            fb.end_ = self._end()
+            fitted.append(fb)
+            used.update({str(u): fb.name for u in take})
+            left = left.drop(take)
+            if left.empty:
+                break
+        return fitted, used, [str(u) for u in left.index]
+
+    def _with_fallbacks(
+        self,
+        out: pd.DataFrame,
+        h: int,
+        future: pd.DataFrame | None,
+        levels: list,
+        align: bool,
+    ) -> pd.DataFrame:
+        """``out`` plus the fallback models' forecasts of the series this model could not
+        forecast: too short at fit (``fallback_models_``), or left without numbers by
+        the model itself (missing rows, NaN) — those go down the chain here."""
+        if not self.use_fallbacks:
+            return out
+        self.fallbacks_ = getattr(self, "fallbacks_", {})
+        self.skipped_ = getattr(self, "skipped_", [])
+        models = list(getattr(self, "fallback_models_", []))
+        a = self.alias
+        rows = out.groupby(ID, observed=True)[a].agg(["count", "size"])
+        ok = rows.index[(rows["count"] == h) & (rows["size"] == h)]
+        bad = sorted(set(self.train_[ID].unique()) - {str(u) for u in ok})
+        if bad:
+            out = out[~out[ID].isin(bad)]
+            fitted, used, left = self._fit_chain(self.train_[self.train_[ID].isin(bad)])
+            models += fitted
+            self.fallbacks_.update(used)
+            self.skipped_ = sorted(set(self.skipped_) | set(left))
+        if not models:
+            return out
+        parts = [out]
+        for fb in models:
+            part = fb.predict(h, future=future, level=levels, align=align)
+            names = {fb.alias: a}
+            for lv in levels:
+                names.update(
+                    {lo_col(fb.alias, lv): lo_col(a, lv), hi_col(fb.alias, lv): hi_col(a, lv)}
+                )
+            parts.append(part.rename(columns=names)[list(out.columns)])
+        return pd.concat(parts, ignore_index=True).sort_values([ID, DS]).reset_index(drop=True)
 
     def _conformal(self, point: pd.DataFrame, h: int, levels: list) -> pd.DataFrame:
         """``point`` with conformal bands from this model's calibration for ``h``."""

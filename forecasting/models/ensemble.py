@@ -8,6 +8,13 @@ inverse error (``ensemble``) or pick the best one (``auto``). The same
 backtest gives the combination's own out-of-sample errors, from which the
 intervals are calibrated (split conformal) — so the bands describe the
 forecast actually shown, not one of its parts.
+
+No series is dropped: a series too short for the combination goes down the fallback
+chain of ``Forecaster`` (seasonal_naive -> season_mean); a series the inner backtest
+could not score (too few windows, no member forecast it there) gets the equal-weight
+mean of the members that forecast it, recorded as ``fallbacks_[series] =
+"equal_weights"``. Members never use fallbacks themselves (``use_fallbacks = False``):
+a member is scored and combined on its own numbers only.
 """
 
 from __future__ import annotations
@@ -22,6 +29,8 @@ from forecasting.models.base import Forecaster, Progress
 from forecasting.models.conformal import add_bands, interval_widths, series_scale
 from forecasting.schema import CUTOFF, DS, ID, Y, driver_columns, season_length
 
+# ``fallbacks_`` value of a series the inner backtest could not score (members averaged).
+EQUAL_WEIGHTS = "equal_weights"
 # The members when none are given (registry specs with ``member="always"``).
 DEFAULT_MEMBERS = tuple(member_models())
 # Added to the default members when the history has drivers (promotions, prices, opening
@@ -63,6 +72,7 @@ class Ensemble(Forecaster):
         for i, name in enumerate(self.members):
             try:
                 m = create(name, seed=self.seed, **params.get(name, {}))
+                m.use_fallbacks = False  # combined on its own numbers only
                 m.fit(df, freq=self.freq)
                 self.models_[name] = m
             except ShopcastError as exc:
@@ -93,6 +103,8 @@ class Ensemble(Forecaster):
         mae = err.groupby(ID, observed=True)[names].mean()
         flat = self._flat_series(cv)
         weights = self._weights(mae, names, flat)
+        scored = mae.reindex(weights.index).notna().any(axis=1)
+        unscored = [str(u) for u in weights.index[~scored] if u not in flat]
         comb = self._cross_fitted(cv, err, names, weights, flat)
         scale = series_scale(self.train_, season_length(self.freq))
         cv = cv.assign(_f=comb, _step=cv.groupby([ID, CUTOFF], observed=True).cumcount())
@@ -102,7 +114,13 @@ class Ensemble(Forecaster):
             .reindex(columns=range(h))
             .to_numpy()
         )
-        sel = {"weights": weights, "mae": mae, "errors": errors, "flat": flat}
+        sel = {
+            "weights": weights,
+            "mae": mae,
+            "errors": errors,
+            "flat": flat,
+            "unscored": unscored,
+        }
         self.calibration_[key] = sel
         return sel
 
@@ -169,6 +187,9 @@ class Ensemble(Forecaster):
         other = cls(**{**self.get_params(), "alias": cls.name})
         other.__dict__.update({k: v for k, v in self.__dict__.items() if k not in ("alias",)})
         other.calibration_ = {k: v for k, v in self.calibration_.items() if k[0] == "cv"}
+        other.fallbacks_ = {
+            u: n for u, n in getattr(self, "fallbacks_", {}).items() if n != EQUAL_WEIGHTS
+        }
         return other
 
     @staticmethod
@@ -240,10 +261,12 @@ class Ensemble(Forecaster):
     # ------------------------------------------------------------ predict
     def _predict(self, h: int, future: pd.DataFrame, levels: list) -> pd.DataFrame:
         sel = self.selection(h)
+        for uid in sel.get("unscored", ()):
+            self.fallbacks_.setdefault(uid, EQUAL_WEIGHTS)
         names = list(self.models_)
         frame = future[[ID, DS]].copy()
         for m in self.models_.values():
-            fc = m.predict(h, future=future, level=[])
+            fc = m.predict(h, future=future, level=[], align=False)
             frame = frame.merge(fc, on=[ID, DS], how="left")
         frame[self.alias] = self._combine(frame, sel["weights"], names)
         out = frame[[ID, DS, self.alias]].copy()

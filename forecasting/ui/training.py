@@ -32,6 +32,7 @@ class RunInfo:
     fit_seconds: float = 0.0
     predict_seconds: float = 0.0
     skipped: int = 0
+    fallbacks: int = 0  # series forecast by a simpler model of the fallback chain
     error: ShopcastError | None = None
 
 
@@ -165,7 +166,14 @@ def run_info(run: ModelRun) -> RunInfo:
     """What the Train page shows about a model run of the engine's loop."""
     if run.error is not None or run.forecast is None:
         return RunInfo(run.name, "failed", run.fit_seconds, error=run.error)
-    return RunInfo(run.name, run.source, run.fit_seconds, run.predict_seconds, len(run.skipped))
+    return RunInfo(
+        run.name,
+        run.source,
+        run.fit_seconds,
+        run.predict_seconds,
+        len(run.skipped),
+        len(getattr(run, "fallbacks", None) or {}),
+    )
 
 
 def _cached_steps(history, freq, config, dkey, future, fkey):

@@ -20,7 +20,10 @@ def test_forecast_merges_models_and_reports_progress(panel, tmp_path):
     )
     assert len(res.forecast) == 14 * panel[ID].nunique()
     assert seen[-1] == 1.0 and seen == sorted(seen)
-    assert set(run_summary(res)["source"]) == {"trained"}
+    summary = run_summary(res)
+    assert set(summary["source"]) == {"trained"}
+    # ordinary data: every series long enough, nothing skipped, no fallback
+    assert summary["skipped_series"].eq(0).all() and summary["fallback_series"].eq(0).all()
 
 
 def test_same_data_and_settings_never_retrain(panel, tmp_path):

@@ -13,6 +13,7 @@ from tests.ui.apptest import (
     new_app,
     no_exceptions,
     open_page,
+    shown,
     texts,
     upload,
 )
@@ -165,3 +166,18 @@ def test_real_taobao_gbk_file_uploads_and_warns_short_history():
     no_exceptions(at)
     errs = alerts(at)
     assert errs and all("Traceback" not in e for e in errs)
+
+
+def test_data_page_states_the_rule_for_series_that_stop_early():
+    """One SKU's records stop a week early: the page says how it reaches the common end."""
+    days = pd.date_range("2024-01-01", periods=120, freq="D")
+    rows = [{"日期": d.date(), "商品": "面霜", "销量": 10} for d in days]
+    rows += [{"日期": d.date(), "商品": "口红", "销量": 5} for d in days[:-7]]
+    at = _data_page()
+    upload(at, "提前结束.csv", pd.DataFrame(rows).to_csv(index=False).encode("utf-8"))
+    no_exceptions(at)
+    _selectbox(at, "data.level").set_value("商品").run()
+    no_exceptions(at)
+    captions = [shown(str(c.value)) for c in at.caption]
+    end = str(days[-1].date())
+    assert any("1 条序列" in c and end in c and "口红" in c for c in captions), captions

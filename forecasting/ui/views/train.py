@@ -11,8 +11,9 @@ import streamlit as st
 from forecasting.charts import forecast as charts
 from forecasting.charts.forecast import model_label
 from forecasting.i18n import t
-from forecasting.ui import actions, state, widgets
+from forecasting.ui import actions, cache, state, widgets
 from forecasting.ui.defaults import LEVEL_CHOICES, base_freq, default_horizon
+from forecasting.ui.messages import error_text
 from forecasting.ui.nav import PAGES
 
 if TYPE_CHECKING:
@@ -90,8 +91,19 @@ def train_settings(freq: str, lang: str) -> None:
             )
 
 
+def store_notice(lang: str) -> None:
+    """Say so when the on-disk model cache is off (e.g. its signing key was refused)."""
+    problem = cache.model_store().problem
+    if problem is not None:
+        st.warning(
+            t("train.store_off", lang, detail=error_text(problem, lang)),
+            icon=":material/warning:",
+        )
+
+
 def train_buttons(view: DataView, lang: str) -> None:
     """Train (with a progress bar) and, while it runs, a stop button."""
+    store_notice(lang)
     start, stop = st.columns([1, 1])
     if start.button(t("train.button", lang), type="primary", key="train_start", width="stretch"):
         slot = stop.empty()  # any click reruns the script, which stops the training
@@ -127,9 +139,12 @@ def runs_table(lang: str) -> pd.DataFrame | None:
     for r in runs.values():
         note = ""
         if r.status == "failed" and r.error is not None:
-            note = r.error.message(lang)
+            note = error_text(r.error, lang, markdown=False)  # a table cell: plain text
         elif r.skipped:
             note = t("train.skipped", lang, n=r.skipped)
+        if r.status != "failed" and getattr(r, "fallbacks", 0):
+            more = t("coverage.fallback_series", lang, n=r.fallbacks)
+            note = f"{note}; {more}" if note else more
         rows.append(
             {
                 t("train.col.model", lang): model_label(r.name, lang),
