@@ -1,4 +1,5 @@
-"""Chinese e-commerce festivals as a Prophet holidays frame and as model features.
+"""Festivals as a Prophet holidays frame and as model features: the Chinese
+e-commerce calendar by default, or another country's public holidays.
 
 Every festival has one *peak day* per year (11 Nov for Double-11, lunar new
 year's day for the Spring Festival...) and a *window* ``(lower, upper)`` in days
@@ -17,10 +18,18 @@ Default windows and why (all user-editable through the ``windows`` argument):
 * ``spring_festival`` ``(-14, 10)``: couriers stop about two weeks before lunar new
   year and are back about ten days after it, so sales slump on both sides.
 * ``national_day`` ``(0, 6)``: the golden week, 1-7 Oct.
+
+``country``: every public function takes an ISO country code. ``"CN"`` (the
+default) is the e-commerce calendar above. Any other code (``"DE"``, ``"US"``,
+``"GB"``...) uses that country's national public holidays from the ``holidays``
+package (offline): each holiday (by its English name, "observed" days folded in)
+is a festival with the window :data:`COUNTRY_WINDOW` (the day before, when shops
+see the run-up, to the holiday itself).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from functools import cache
 from typing import Any
@@ -62,6 +71,11 @@ _FIXED_PEAKS: dict[str, tuple[int, int]] = {
     "double12": (12, 12),
     "national_day": (10, 1),
 }
+DEFAULT_COUNTRY = "CN"  # the e-commerce festival calendar above
+COUNTRY_WINDOW: tuple[int, int] = (-1, 0)  # a public holiday and the day before it
+# Holiday names (the feature columns) are collected over these years, so the columns of a
+# country never depend on the dates of one data set.
+_NAME_YEARS = range(2000, 2041)
 _SPRING_NAME = "Chinese New Year (Spring Festival)"  # English name in holidays 0.109
 _EPOCH = np.datetime64("1970-01-01", "D")
 
@@ -95,18 +109,89 @@ def spring_festival(year: int) -> pd.Timestamp:
         raise ShopcastError("no_spring_festival", year=year) from exc
 
 
-def festival_days(years: Iterable[int], festivals: Iterable[str] | None = None) -> pd.DataFrame:
+def normalize_country(country: str | None) -> str:
+    """``"de"`` -> ``"DE"``; None or empty -> :data:`DEFAULT_COUNTRY`.
+
+    Raises:
+        ShopcastError: ``unknown_country`` when the ``holidays`` package has no such country.
+    """
+    code = str(country or DEFAULT_COUNTRY).strip().upper()
+    if code != DEFAULT_COUNTRY:
+        _holiday_table(code, tuple(_NAME_YEARS[:1]))  # raises for an unknown code
+    return code
+
+
+def _slug(name: str) -> str:
+    base = re.sub(r"\s*\(observed\)", "", name, flags=re.IGNORECASE)
+    base = base.lower().replace("'", "")  # "New Year's Day" -> new_years_day
+    return re.sub(r"[^0-9a-z]+", "_", base).strip("_") or "holiday"
+
+
+@cache
+def _holiday_table(country: str, years: tuple[int, ...]) -> tuple[tuple[str, str, Any], ...]:
+    """``(slug, English name, date)`` of every national public holiday of ``country``."""
+    try:
+        import holidays
+
+        try:
+            days = holidays.country_holidays(country, years=years, language="en_US")
+        except (KeyError, ValueError):  # a country without English names
+            days = holidays.country_holidays(country, years=years)
+    except (ImportError, NotImplementedError, KeyError) as exc:
+        raise ShopcastError("unknown_country", country=country) from exc
+    rows = []
+    for day, names in sorted(days.items()):
+        for name in str(names).split("; "):
+            rows.append((_slug(name), re.sub(r"\s*\(observed\)", "", name), day))
+    return tuple(rows)
+
+
+def country_festivals(country: str | None = DEFAULT_COUNTRY) -> tuple[str, ...]:
+    """The festival names of ``country``: :data:`FESTIVALS` for ``"CN"``, else the slugs
+    of its public holidays (e.g. ``"german_unity_day"``), in calendar order."""
+    code = normalize_country(country)
+    if code == DEFAULT_COUNTRY:
+        return FESTIVALS
+    return tuple(dict.fromkeys(slug for slug, _, _ in _holiday_table(code, tuple(_NAME_YEARS))))
+
+
+def holiday_name(name: str, country: str | None) -> str:
+    """English name of a public holiday slug of ``country`` (the slug when unknown)."""
+    code = normalize_country(country)
+    if code == DEFAULT_COUNTRY:
+        return name
+    table = _holiday_table(code, tuple(_NAME_YEARS))
+    return next((label for slug, label, _ in table if slug == name), name)
+
+
+def festival_days(
+    years: Iterable[int],
+    festivals: Iterable[str] | None = None,
+    country: str | None = DEFAULT_COUNTRY,
+) -> pd.DataFrame:
     """The peak day of each festival in each year.
 
     Args:
         years: calendar years, e.g. ``range(2023, 2027)``.
-        festivals: subset of :data:`FESTIVALS` (default: all).
+        festivals: subset of the country's festivals (default: all).
+        country: ISO code; ``"CN"`` is the e-commerce calendar, others their public
+            holidays (each holiday's own day is its peak).
 
     Returns:
         Frame with columns ``holiday`` (festival name) and ``ds`` (peak day),
         sorted by ``ds``.
     """
-    names = _check_festivals(festivals)
+    code = normalize_country(country)
+    names = _check_festivals(festivals, code)
+    if code != DEFAULT_COUNTRY:
+        wanted = set(names)
+        table = _holiday_table(code, tuple(sorted({int(y) for y in years})))
+        out = pd.DataFrame(
+            [(slug, pd.Timestamp(day)) for slug, _, day in table if slug in wanted],
+            columns=["holiday", "ds"],
+        )
+        out["ds"] = pd.to_datetime(out["ds"]).astype("datetime64[ns]")
+        return out.sort_values("ds", kind="stable").reset_index(drop=True)
     rows = []
     for year in sorted({int(y) for y in years}):
         for name in names:
@@ -123,22 +208,30 @@ def festival_days(years: Iterable[int], festivals: Iterable[str] | None = None) 
 
 # ---------------------------------------------------------------- windows
 def resolve_windows(
-    windows: Mapping[str, Any] | None = None, festivals: Iterable[str] | None = None
+    windows: Mapping[str, Any] | None = None,
+    festivals: Iterable[str] | None = None,
+    country: str | None = DEFAULT_COUNTRY,
 ) -> dict[str, tuple[int, int]]:
     """Default windows overridden by the user's, validated, for the chosen festivals.
 
     Args:
         windows: ``{festival: (lower, upper)}``; festivals not named keep their
             default window.
-        festivals: subset of :data:`FESTIVALS` (default: all).
+        festivals: subset of the country's festivals (default: all).
+        country: ISO code (see :func:`festival_days`); public holidays default to
+            :data:`COUNTRY_WINDOW`.
 
     Raises:
-        ShopcastError: ``unknown_festival`` or ``bad_festival_window``.
+        ShopcastError: ``unknown_festival``, ``bad_festival_window`` or ``unknown_country``.
     """
-    names = _check_festivals(festivals)
-    merged: dict[str, Any] = dict(DEFAULT_WINDOWS)
+    code = normalize_country(country)
+    names = _check_festivals(festivals, code)
+    if code == DEFAULT_COUNTRY:
+        merged: dict[str, Any] = dict(DEFAULT_WINDOWS)
+    else:
+        merged = dict.fromkeys(country_festivals(code), COUNTRY_WINDOW)
     if windows:
-        _check_festivals(windows.keys())
+        _check_festivals(windows.keys(), code)
         merged.update(windows)
     out: dict[str, tuple[int, int]] = {}
     for name in names:
@@ -159,13 +252,16 @@ def _check_window(name: str, window: Any) -> tuple[int, int]:
     return int(lower), int(upper)
 
 
-def _check_festivals(festivals: Iterable[str] | None) -> list[str]:
+def _check_festivals(
+    festivals: Iterable[str] | None, country: str | None = DEFAULT_COUNTRY
+) -> list[str]:
+    known = country_festivals(country)
     if festivals is None:
-        return list(FESTIVALS)
+        return list(known)
     names = [str(f) for f in festivals]
-    unknown = [f for f in names if f not in FESTIVALS]
+    unknown = [f for f in names if f not in known]
     if unknown:
-        raise ShopcastError("unknown_festival", festival=unknown[0], choices=", ".join(FESTIVALS))
+        raise ShopcastError("unknown_festival", festival=unknown[0], choices=", ".join(known))
     return list(dict.fromkeys(names))
 
 
@@ -173,27 +269,33 @@ def festival_calendar(
     years: Iterable[int],
     windows: Mapping[str, tuple[int, int]] | None = None,
     festivals: Iterable[str] | None = None,
+    country: str | None = DEFAULT_COUNTRY,
 ) -> pd.DataFrame:
     """Festivals as a Prophet ``holidays`` frame.
 
     Args:
         years: calendar years to cover (see :func:`years_for`).
         windows: per-festival ``(lower, upper)`` overriding :data:`DEFAULT_WINDOWS`.
-        festivals: subset of :data:`FESTIVALS` (default: all).
+        festivals: subset of the country's festivals (default: all).
+        country: ISO code: ``"CN"`` (default) the e-commerce festivals, e.g. ``"DE"``
+            Germany's public holidays.
 
     Returns:
         Columns ``holiday`` (str), ``ds`` (datetime64), ``lower_window`` and
         ``upper_window`` (int64), one row per festival and year.
     """
-    wins = resolve_windows(windows, festivals)
-    out = festival_days(years, wins.keys())
+    wins = resolve_windows(windows, festivals, country)
+    out = festival_days(years, wins.keys(), country)
     out["lower_window"] = out["holiday"].map(lambda h: wins[h][0]).astype("int64")
     out["upper_window"] = out["holiday"].map(lambda h: wins[h][1]).astype("int64")
     return out
 
 
 def years_for(
-    start: Any, end: Any, windows: Mapping[str, tuple[int, int]] | None = None
+    start: Any,
+    end: Any,
+    windows: Mapping[str, tuple[int, int]] | None = None,
+    country: str | None = DEFAULT_COUNTRY,
 ) -> list[int]:
     """Years whose festivals matter between ``start`` and ``end`` (history + horizon).
 
@@ -205,9 +307,9 @@ def years_for(
     if end < start:
         start, end = end, start
     years = set(range(start.year, end.year + 1))
-    wins = resolve_windows(windows)
+    wins = resolve_windows(windows, country=country)
     pad = 1 + max(max(-lo, up) for lo, up in wins.values()) // 365
-    cal = festival_calendar(range(start.year - pad, end.year + pad + 1), wins)
+    cal = festival_calendar(range(start.year - pad, end.year + pad + 1), wins, country=country)
     first = cal["ds"] + pd.to_timedelta(cal["lower_window"], unit="D")
     last = cal["ds"] + pd.to_timedelta(cal["upper_window"], unit="D")
     touching = cal.loc[(first <= end) & (last >= start), "ds"].dt.year
@@ -234,13 +336,15 @@ def _to_days(dates: Any) -> tuple[np.ndarray, np.ndarray]:
     return np.where(valid, days, 0), valid
 
 
-def _offset_table(first: int, last: int, wins: dict[str, tuple[int, int]]) -> dict[str, np.ndarray]:
+def _offset_table(
+    first: int, last: int, wins: dict[str, tuple[int, int]], country: str = DEFAULT_COUNTRY
+) -> dict[str, np.ndarray]:
     """Per festival, the day offset from the nearest peak for days first..last (NaN outside)."""
     span = last - first + 1
     y0 = int(str((_EPOCH + np.timedelta64(first, "D")).astype("datetime64[Y]")))
     y1 = int(str((_EPOCH + np.timedelta64(last, "D")).astype("datetime64[Y]")))
     pad = 1 + max(max(-lo, up) for lo, up in wins.values()) // 365
-    peaks = festival_days(range(y0 - pad, y1 + pad + 1), wins.keys())
+    peaks = festival_days(range(y0 - pad, y1 + pad + 1), wins.keys(), country)
     peak_days = (peaks["ds"].to_numpy().astype("datetime64[D]") - _EPOCH).astype("int64")
     tables: dict[str, np.ndarray] = {}
     for name, (lo, up) in wins.items():
@@ -269,24 +373,27 @@ def festival_offsets(
     dates: Any,
     windows: Mapping[str, tuple[int, int]] | None = None,
     festivals: Iterable[str] | None = None,
+    country: str | None = DEFAULT_COUNTRY,
 ) -> pd.DataFrame:
     """Days from the festival peak for every date inside a window (NaN outside).
 
     Args:
         dates: daily dates (DatetimeIndex, Series or list; duplicates allowed).
         windows: per-festival ``(lower, upper)`` overriding :data:`DEFAULT_WINDOWS`.
-        festivals: subset of :data:`FESTIVALS` (default: all).
+        festivals: subset of the country's festivals (default: all).
+        country: ISO code (see :func:`festival_calendar`).
 
     Returns:
         One float column per festival (named like the festival), RangeIndex in
         the order of ``dates``.
     """
-    wins = resolve_windows(windows, festivals)
+    code = normalize_country(country)
+    wins = resolve_windows(windows, festivals, code)
     days, valid = _to_days(dates)
     if not valid.any():
         return pd.DataFrame({f: np.full(len(days), np.nan) for f in wins})
     first, last = int(days[valid].min()), int(days[valid].max())
-    tables = _offset_table(first, last, wins)
+    tables = _offset_table(first, last, wins, code)
     idx = days - first
     return pd.DataFrame(
         {f: np.where(valid, tab[np.where(valid, idx, 0)], np.nan) for f, tab in tables.items()}
@@ -299,6 +406,7 @@ def festival_features(
     windows: Mapping[str, tuple[int, int]] | None = None,
     festivals: Iterable[str] | None = None,
     week_label: str = "auto",
+    country: str | None = DEFAULT_COUNTRY,
 ) -> pd.DataFrame:
     """Festival features for model training and prediction.
 
@@ -332,14 +440,15 @@ def festival_features(
     Raises:
         ShopcastError: ``calendar_freq`` for an unsupported frequency.
     """
-    wins = resolve_windows(windows, festivals)
+    code = normalize_country(country)
+    wins = resolve_windows(windows, festivals, code)
     kind = _freq_kind(freq)
     if week_label == "auto":
         week_label = "start" if str(freq).upper() in ("W", "W-MON") else "end"
     if week_label not in ("end", "start"):
         raise ShopcastError("calendar_week_label", week_label=week_label)
     days, valid = _to_days(dates)
-    names = feature_columns(wins.keys())
+    names = feature_columns(wins.keys(), code)
     # One 2-D block filled in place: building the frame from it needs no copy.
     out = np.zeros((len(days), len(names)))
     if not valid.any():
@@ -356,7 +465,7 @@ def festival_features(
         starts = (month.astype("datetime64[D]") - _EPOCH).astype("int64")
         ends = ((month + 1).astype("datetime64[D]") - _EPOCH).astype("int64") - 1
     first, last = int(starts.min()), int(ends.max())
-    tables = _offset_table(first, last, wins)
+    tables = _offset_table(first, last, wins, code)
     a, b = starts - first, ends - first + 1
     length = (ends - starts + 1).astype(float)
     for i, (f, (lo, up)) in enumerate(wins.items()):
@@ -373,9 +482,12 @@ def festival_features(
     return pd.DataFrame(out, columns=names)
 
 
-def feature_columns(festivals: Iterable[str] | None = None) -> list[str]:
+def feature_columns(
+    festivals: Iterable[str] | None = None, country: str | None = DEFAULT_COUNTRY
+) -> list[str]:
     """Names of the columns :func:`festival_features` returns, in order."""
-    return [c for f in _check_festivals(festivals) for c in (f"fest_{f}", f"fest_{f}_d")]
+    names = _check_festivals(festivals, country)
+    return [c for f in names for c in (f"fest_{f}", f"fest_{f}_d")]
 
 
 def _freq_kind(freq: str) -> str:
@@ -390,10 +502,13 @@ def _freq_kind(freq: str) -> str:
 
 
 # ---------------------------------------------------------------- labels
-def festival_label(name: str, lang: str = "zh") -> str:
-    """Display name of a festival, e.g. ``"双十一"`` / ``"Double 11"``."""
+def festival_label(name: str, lang: str = "zh", country: str | None = DEFAULT_COUNTRY) -> str:
+    """Display name of a festival, e.g. ``"双十一"`` / ``"Double 11"``; a public holiday
+    of another country by its English name (``"German Unity Day"``)."""
     from forecasting.i18n import t
 
+    if normalize_country(country) != DEFAULT_COUNTRY:
+        return holiday_name(name, country)
     key = f"festival.{name}"
     text = t(key, lang)
     return name if text == key else text
@@ -405,6 +520,7 @@ def festival_markers(
     lang: str = "zh",
     windows: Mapping[str, tuple[int, int]] | None = None,
     festivals: Iterable[str] | None = None,
+    country: str | None = DEFAULT_COUNTRY,
 ) -> pd.DataFrame:
     """Festival peaks between ``start`` and ``end`` for chart annotations.
 
@@ -413,10 +529,10 @@ def festival_markers(
         for shading, ``window_start`` / ``window_end`` (first and last window day).
     """
     start, end = pd.Timestamp(start), pd.Timestamp(end)
-    cal = festival_calendar(range(start.year, end.year + 1), windows, festivals)
+    cal = festival_calendar(range(start.year, end.year + 1), windows, festivals, country)
     cal = cal[(cal["ds"] >= start) & (cal["ds"] <= end)].reset_index(drop=True)
     out = cal[["holiday", "ds"]].copy()
-    out["label"] = [festival_label(h, lang) for h in out["holiday"]]
+    out["label"] = [festival_label(h, lang, country) for h in out["holiday"]]
     out["window_start"] = cal["ds"] + pd.to_timedelta(cal["lower_window"], unit="D")
     out["window_end"] = cal["ds"] + pd.to_timedelta(cal["upper_window"], unit="D")
     return out

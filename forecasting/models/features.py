@@ -35,6 +35,8 @@ class LagSpec:
         year: periods per year, used for the target scale.
         price_window: periods in the "recent mean price" a price is compared with.
         window: default input window of the neural models.
+        level: periods of the recent level ``level_window="auto"`` divides by (28 days,
+            8 weeks, 3 months).
     """
 
     lags: tuple[int, ...]
@@ -44,12 +46,13 @@ class LagSpec:
     year: int
     price_window: int
     window: int
+    level: int = 3
 
 
 _SPECS: dict[int, LagSpec] = {
-    7: LagSpec((1, 2, 3, 7, 14, 21, 28), (7, 28), 7, 56, 365, 28, 28),
-    52: LagSpec((1, 2, 4, 13, 52), (4, 13), 4, 26, 52, 13, 52),
-    12: LagSpec((1, 2, 3, 12), (3, 12), 3, 18, 12, 3, 12),
+    7: LagSpec((1, 2, 3, 7, 14, 21, 28), (7, 28), 7, 56, 365, 28, 28, 28),
+    52: LagSpec((1, 2, 4, 13, 52), (4, 13), 4, 26, 52, 13, 52, 8),
+    12: LagSpec((1, 2, 3, 12), (3, 12), 3, 18, 12, 3, 12, 3),
 }
 _FALLBACK = LagSpec((1, 2, 3), (3,), 3, 12, 12, 3, 6)
 
@@ -115,11 +118,15 @@ def calendar_features(dates: pd.DatetimeIndex, freq: str, cyclic: bool = False) 
     return pd.DataFrame(out)
 
 
-def festival_columns(dates: pd.DatetimeIndex, freq: str) -> pd.DataFrame:
-    """Festival columns (``fest_<name>``, ``fest_<name>_d``) aligned with ``dates``."""
+def festival_columns(dates: pd.DatetimeIndex, freq: str, country: str = "CN") -> pd.DataFrame:
+    """Festival columns (``fest_<name>``, ``fest_<name>_d``) aligned with ``dates``.
+
+    ``country``: ``"CN"`` the e-commerce festivals, another ISO code its public
+    holidays (``forecasting.data.festivals``).
+    """
     from forecasting.data.festivals import festival_features
 
-    fest = festival_features(pd.DatetimeIndex(dates), freq)
+    fest = festival_features(pd.DatetimeIndex(dates), freq, country=country)
     return fest.reset_index(drop=True).astype(float)
 
 
@@ -186,6 +193,13 @@ class FeatureMaker:
             day's value is replaced by the last value before the promotion. A recursive
             forecast then does not feed its own promotion-inflated days back as lags,
             which made the uplift of a multi-day promotion compound.
+        country: festival calendar of the festival features: ``"CN"`` (the e-commerce
+            festivals) or another ISO code (its public holidays).
+        level_window: when set, ``tabular`` divides lags and rolling statistics by the
+            mean of the ``level_window`` periods before each cell (``level``) and adds
+            that level as a feature, so a model learns ratios to the recent level: a
+            level that trends away from the range seen in training is then no unseen
+            input. ``"auto"``: ``lag_spec(freq).level`` periods.
     """
 
     def __init__(
@@ -196,6 +210,8 @@ class FeatureMaker:
         cyclic: bool = False,
         pad: int = 0,
         promo_aware_lags: bool = False,
+        country: str = "CN",
+        level_window: int | str | None = None,
     ) -> None:
         spec = lag_spec(freq)
         self.freq = freq
@@ -204,7 +220,11 @@ class FeatureMaker:
         self.windows = tuple(sorted({int(v) for v in (windows or spec.windows) if int(v) >= 1}))
         self.cyclic = cyclic
         self.promo_aware_lags = promo_aware_lags
-        self.pad = max([pad, spec.price_window, *self.lags, *self.windows])
+        self.country = country
+        if level_window == "auto":
+            level_window = spec.level
+        self.level_window = int(level_window) if level_window else None
+        self.pad = max([pad, spec.price_window, *self.lags, *self.windows, self.level_window or 0])
 
     # ------------------------------------------------------------------ fitting
     def fit(self, df: pd.DataFrame) -> FeatureMaker:
@@ -232,7 +252,7 @@ class FeatureMaker:
         probe = pd.DatetimeIndex(df[DS].iloc[:1])
         groups = {
             "calendar": list(calendar_features(probe, self.freq, self.cyclic).columns),
-            "festival": list(festival_columns(probe, self.freq).columns),
+            "festival": list(festival_columns(probe, self.freq, self._country).columns),
             "driver": [f"{c}_rel" if c in self.price_cols_ else c for c in drivers],
             "static": ["log_scale"],
         }
@@ -249,7 +269,9 @@ class FeatureMaker:
         """Column names of ``tabular``'s output."""
         lag = [f"lag_{v}" for v in self.lags]
         roll = [f"roll_{s}_{w}" for w in self.windows for s in ("mean", "std")]
-        return [*lag, *roll, *self.exog_names_]
+        w = getattr(self, "level_window", None)
+        level = [f"level_{w}"] if w and (lag or roll) else []
+        return [*lag, *roll, *level, *self.exog_names_]
 
     # -------------------------------------------------------------------- panel
     def panel(self, df: pd.DataFrame, future: pd.DataFrame | None = None, h: int = 0) -> Panel:
@@ -328,6 +350,10 @@ class FeatureMaker:
         return last[:, None] + (steps[None, :] * self._step_ns).astype("timedelta64[ns]")
 
     @property
+    def _country(self) -> str:
+        return getattr(self, "country", "CN")  # makers pickled before the option: CN
+
+    @property
     def _monthly(self) -> bool:
         return self.freq.split("-")[0].upper() in ("M", "ME", "MS")
 
@@ -346,7 +372,10 @@ class FeatureMaker:
         uniq, inverse = np.unique(dates.ravel(), return_inverse=True)
         idx = pd.DatetimeIndex(uniq)
         cal = pd.concat(
-            [calendar_features(idx, self.freq, self.cyclic), festival_columns(idx, self.freq)],
+            [
+                calendar_features(idx, self.freq, self.cyclic),
+                festival_columns(idx, self.freq, self._country),
+            ],
             axis=1,
         ).to_numpy(dtype=np.float32)
         parts = [cal[inverse].reshape(n, width, -1)]
@@ -365,27 +394,40 @@ class FeatureMaker:
         """Feature matrix (``feature_names`` order) for the cells ``(rows[i], cols[i])``.
 
         Lags and rolling statistics read ``panel.y`` strictly before each column,
-        so during a recursive forecast they see the values filled in so far.
+        so during a recursive forecast they see the values filled in so far. With
+        ``level_window`` they are divided by ``level`` (ratios to the recent level).
         """
         rows = np.asarray(rows)
         cols = np.asarray(cols)
         y = panel.y if panel.promo is None else baseline(panel.y, panel.promo)
         feats = [y[rows, cols - lag] for lag in self.lags]
-        # prefix sums over each row make any rolling window an O(1) lookup
-        finite = np.isfinite(y)
-        z = np.where(finite, y, 0.0)
-        zero = np.zeros((y.shape[0], 1))
-        s1 = np.concatenate([zero, np.cumsum(z, axis=1)], axis=1)
-        s2 = np.concatenate([zero, np.cumsum(z * z, axis=1)], axis=1)
-        cnt = np.concatenate([zero, np.cumsum(finite, axis=1)], axis=1)
+        s1, s2, cnt = _prefix_sums(y)
         with np.errstate(invalid="ignore", divide="ignore"):
             for w in self.windows:
                 k = cnt[rows, cols] - cnt[rows, cols - w]
                 mean = (s1[rows, cols] - s1[rows, cols - w]) / k
                 var = (s2[rows, cols] - s2[rows, cols - w]) / k - mean**2
                 feats += [mean, np.sqrt(np.clip(var, 0, None))]
+        w = getattr(self, "level_window", None)  # makers pickled before the option: None
+        if feats and w:
+            # ratios to the recent level, plus that level itself (in units of the yearly
+            # mean): where the series stands in its year still informs the ratio
+            level = _window_mean(s1, cnt, rows, cols, w)
+            feats = [f / level for f in feats] + [level]
         lagged = np.column_stack(feats).astype(np.float32) if feats else np.empty((len(rows), 0))
         return np.concatenate([lagged, panel.exog[rows, cols]], axis=1)
+
+    def level(self, panel: Panel, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """Recent level before each cell: the mean (scaled) baseline value of the
+        ``level_window`` periods before it, at least ``LEVEL_FLOOR``; 1 (the series'
+        yearly mean) when unknown. All ones without ``level_window``."""
+        rows, cols = np.asarray(rows), np.asarray(cols)
+        w = getattr(self, "level_window", None)
+        if not w:
+            return np.ones(len(rows))
+        y = panel.y if panel.promo is None else baseline(panel.y, panel.promo)
+        s1, _, cnt = _prefix_sums(y)
+        return _window_mean(s1, cnt, rows, cols, w)
 
     def window(self, panel: Panel, rows: np.ndarray, cols: np.ndarray, width: int) -> np.ndarray:
         """The ``width`` scaled values before each cell, oldest first, ``(len, width)``.
@@ -416,6 +458,31 @@ class FeatureMaker:
         ok &= colidx >= (panel.first[:, None] + context)
         cols, rows = np.nonzero(ok.T)
         return rows, cols
+
+
+# Smallest recent level divided by (in units of the series' yearly mean): a series that
+# sold nothing for a month must not turn its next sale into an enormous ratio.
+LEVEL_FLOOR = 0.05
+
+
+def _prefix_sums(y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Row-wise prefix sums of ``y``, ``y**2`` and of finite cells (NaN counts as absent),
+    each with a leading zero column: any rolling window becomes an O(1) lookup."""
+    finite = np.isfinite(y)
+    z = np.where(finite, y, 0.0)
+    zero = np.zeros((y.shape[0], 1))
+    s1 = np.concatenate([zero, np.cumsum(z, axis=1)], axis=1)
+    s2 = np.concatenate([zero, np.cumsum(z * z, axis=1)], axis=1)
+    cnt = np.concatenate([zero, np.cumsum(finite, axis=1)], axis=1)
+    return s1, s2, cnt
+
+
+def _window_mean(s1: np.ndarray, cnt: np.ndarray, rows, cols, w: int) -> np.ndarray:
+    """Mean of the ``w`` cells before each ``(row, col)`` from prefix sums, floored at
+    ``LEVEL_FLOOR``; 1 where no cell of the window is known."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = (s1[rows, cols] - s1[rows, cols - w]) / (cnt[rows, cols] - cnt[rows, cols - w])
+    return np.where(np.isfinite(mean), np.maximum(mean, LEVEL_FLOOR), 1.0)
 
 
 def baseline(y: np.ndarray, promo: np.ndarray) -> np.ndarray:

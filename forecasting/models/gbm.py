@@ -26,8 +26,16 @@ DEFAULTS: dict[str, Any] = {
     # lags read the pre-promotion baseline on promotion days, so a multi-day promotion's
     # forecast uplift does not compound through its own inflated predictions
     "promo_aware_lags": True,
+    # festival features: "CN" the e-commerce calendar, another ISO code its public holidays
+    "country": "CN",
+    # periods of the recent level the target and lags are divided by ("auto": 28 days,
+    # 8 weeks, 3 months; None: off); see FeatureMaker. Lets the trees follow a level that
+    # trends outside the range they were trained on. Off by default: on declining panels
+    # it cut WAPE 7-11%, but on the Rossmann development windows it tied (0.1101 vs
+    # 0.1102, 100 stores) and on Walmart's it lost (0.1290 vs 0.1247).
+    "level_window": None,
 }
-_NOT_LIGHTGBM = ("n_estimators", "lags", "windows", "promo_aware_lags")
+_NOT_LIGHTGBM = ("n_estimators", "lags", "windows", "promo_aware_lags", "country", "level_window")
 
 
 class LightGBMModel(Forecaster):
@@ -60,11 +68,13 @@ class LightGBMModel(Forecaster):
             lags=p["lags"],
             windows=p["windows"],
             promo_aware_lags=bool(p["promo_aware_lags"]),
+            country=p.get("country") or "CN",
+            level_window=p.get("level_window"),
         ).fit(df)
         panel = self.maker_.panel(df)
         rows, cols = self.maker_.training_cells(panel)
         x = self.maker_.tabular(panel, rows, cols)
-        y = panel.y[rows, cols]
+        y = panel.y[rows, cols] / self.maker_.level(panel, rows, cols)
         params = {k: v for k, v in p.items() if k not in _NOT_LIGHTGBM}
         params.update(
             seed=self.seed,
@@ -89,8 +99,10 @@ class LightGBMModel(Forecaster):
         rows = np.arange(len(panel.ids))
 
         def step(col: int) -> np.ndarray:
-            x = self.maker_.tabular(panel, rows, np.full(len(rows), col))
-            return self.booster_.predict(x, num_threads=1)  # a few rows: threads only cost
+            cols = np.full(len(rows), col)
+            x = self.maker_.tabular(panel, rows, cols)
+            ratio = self.booster_.predict(x, num_threads=1)  # a few rows: threads only cost
+            return ratio * self.maker_.level(panel, rows, cols)
 
         floor = 0.0 if self.nonnegative_ else None
         values = recursive_forecast(panel, step, h, floor=floor)

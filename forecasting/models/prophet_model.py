@@ -1,4 +1,5 @@
-"""Prophet with the Chinese festival calendar and the data's drivers as regressors."""
+"""Prophet with a festival calendar (Chinese e-commerce festivals by default, or a
+country's public holidays) and the data's drivers as regressors."""
 
 from __future__ import annotations
 
@@ -28,7 +29,12 @@ class ProphetModel(Forecaster):
     """Prophet per series: trend + weekly/yearly seasonality + 618/Double-11/...
     festival windows (``forecasting.data.festivals``) + drivers (price, discount, promo)
     as extra regressors. Intervals from Prophet's predictive samples, so every
-    requested level comes from the same simulated paths."""
+    requested level comes from the same simulated paths.
+
+    Parameters (keyword arguments): ``country`` (ISO code; ``"CN"``, the default, is the
+    e-commerce calendar, e.g. ``"DE"`` Germany's public holidays), ``festivals``
+    (False: no holidays), ``windows`` (per-festival ``(lower, upper)``),
+    ``seasonality_mode``, ``uncertainty_samples``, ``changepoint_prior_scale``."""
 
     name = "prophet"
     native_intervals = True
@@ -43,7 +49,9 @@ class ProphetModel(Forecaster):
         p = self.params
         years = range(df[DS].min().year - 1, df[DS].max().year + 3)
         holidays = (
-            festival_calendar(years, windows=p.get("windows")) if p.get("festivals", True) else None
+            festival_calendar(years, windows=p.get("windows"), country=p.get("country") or "CN")
+            if p.get("festivals", True)
+            else None
         )
         daily = self.freq == "D"
         self.models_: dict[str, Prophet] = {}

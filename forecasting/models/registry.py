@@ -34,6 +34,8 @@ class ModelSpec:
         combines: built from a backtest of member models (``ensemble``, ``auto``); can
             explain its per-series choice.
         packages: distributions a pickled model depends on (recorded when saved).
+        calendar: reads the festival calendar, so it takes a ``country`` parameter
+            (``"CN"``: the e-commerce festivals; another ISO code: its public holidays).
     """
 
     name: str
@@ -47,6 +49,7 @@ class ModelSpec:
     member: str = ""
     combines: bool = False
     packages: tuple[str, ...] = ()
+    calendar: bool = False
 
 
 _NEURAL = "forecasting.models.neural"
@@ -77,6 +80,16 @@ SPECS: tuple[ModelSpec, ...] = (
         "arima", "forecasting.models.stats", "ARIMA", "statsforecast", packages=("statsforecast",)
     ),
     ModelSpec(
+        "theta", "forecasting.models.stats", "Theta", "statsforecast", packages=("statsforecast",)
+    ),
+    ModelSpec(
+        "intermittent",
+        "forecasting.models.stats",
+        "Intermittent",
+        "statsforecast",
+        packages=("statsforecast",),
+    ),
+    ModelSpec(
         "prophet",
         "forecasting.models.prophet_model",
         "ProphetModel",
@@ -85,6 +98,7 @@ SPECS: tuple[ModelSpec, ...] = (
         slow=True,
         member=WITH_DRIVERS,
         packages=("prophet",),
+        calendar=True,
     ),
     ModelSpec(
         "lightgbm",
@@ -95,6 +109,15 @@ SPECS: tuple[ModelSpec, ...] = (
         default=True,
         member=ALWAYS,
         packages=("lightgbm",),
+        calendar=True,
+    ),
+    ModelSpec(
+        "ridge",
+        "forecasting.models.linear",
+        "RidgeModel",
+        "numpy",
+        uses_drivers=True,
+        calendar=True,
     ),
     ModelSpec(
         "mlp",
@@ -131,3 +154,27 @@ SPECS: tuple[ModelSpec, ...] = (
 )
 
 BY_NAME: dict[str, ModelSpec] = {s.name: s for s in SPECS}
+
+
+def country_params(params: dict, models: list[str], country: str) -> dict:
+    """``params`` (per-model constructor parameters) with ``country`` given to every model
+    of ``models`` that reads the festival calendar (``ModelSpec.calendar``), and to each
+    such member of a combining model (``ensemble``, ``auto``) through its
+    ``member_params``. A setting already in ``params`` wins. ``country`` must be a valid
+    code (``forecasting.data.festivals.normalize_country``); the input is not changed.
+    """
+    calendar = [s.name for s in SPECS if s.calendar]
+    out = {k: dict(v) if isinstance(v, dict) else v for k, v in params.items()}
+    for name in models:
+        spec = BY_NAME.get(name)
+        if spec is None or not (spec.calendar or spec.combines):
+            continue
+        own = out.setdefault(name, {})
+        if spec.calendar:
+            own.setdefault("country", country)
+        else:
+            members = {k: dict(v) for k, v in own.get("member_params", {}).items()}
+            for member in calendar:
+                members.setdefault(member, {}).setdefault("country", country)
+            own["member_params"] = members
+    return out

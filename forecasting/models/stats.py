@@ -1,4 +1,5 @@
-"""Exponential smoothing (statsforecast AutoETS), one model per series."""
+"""Statistical models from statsforecast, one model per series: AutoETS, AutoARIMA,
+AutoTheta and the intermittent-demand methods (IMAPA, ADIDA, TSB, Croston)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import warnings
 
 import pandas as pd
 
+from forecasting.errors import ShopcastError
 from forecasting.models.base import Forecaster, Progress
 from forecasting.schema import DS, ID, Y, season_length
 
@@ -71,3 +73,69 @@ class ARIMA(Forecaster):
             progress(1.0, self.alias)
 
     _predict = ETS._predict
+
+
+class Theta(Forecaster):
+    """AutoTheta from statsforecast: picks the best of the standard, optimised and
+    dynamic Theta variants per series (seasonally adjusted first). Native intervals."""
+
+    name = "theta"
+    native_intervals = True
+    min_seasons = 2.0
+
+    def _fit(self, df: pd.DataFrame, progress: Progress | None) -> None:
+        from statsforecast import StatsForecast
+        from statsforecast.models import AutoTheta
+
+        m = season_length(self.freq)
+        model = AutoTheta(season_length=m, alias=self.alias)
+        self.sf_ = StatsForecast(models=[model], freq=self.freq, n_jobs=1)
+        with warnings.catch_warnings():  # optimiser warnings on flat series
+            warnings.simplefilter("ignore")
+            self.sf_.fit(df[[ID, DS, Y]])
+        if progress:
+            progress(1.0, self.alias)
+
+    _predict = ETS._predict
+
+
+# method -> statsforecast class and its arguments
+_INTERMITTENT = {
+    "imapa": ("IMAPA", {}),
+    "adida": ("ADIDA", {}),
+    "tsb": ("TSB", {"alpha_d": 0.1, "alpha_p": 0.1}),
+    "croston": ("CrostonOptimized", {}),
+}
+
+
+class Intermittent(Forecaster):
+    """Intermittent demand (many days without a sale): statsforecast's IMAPA by default
+    (``method``: ``"imapa"``, ``"adida"``, ``"tsb"`` or ``"croston"`` = CrostonOptimized).
+
+    These forecast a flat expected demand rate per period, which is what a stock plan
+    for a slow mover needs. They have no intervals of their own: the bands are
+    conformal, from the same model refitted on earlier cut-offs.
+    """
+
+    name = "intermittent"
+    native_intervals = False
+    min_seasons = 2.0
+
+    def _fit(self, df: pd.DataFrame, progress: Progress | None) -> None:
+        from statsforecast import StatsForecast
+        from statsforecast import models as sfm
+
+        method = str(self.params.get("method", "imapa")).lower()
+        if method not in _INTERMITTENT:
+            choices = ", ".join(_INTERMITTENT)
+            raise ShopcastError("unknown_intermittent_method", method=method, choices=choices)
+        cls_name, kwargs = _INTERMITTENT[method]
+        model = getattr(sfm, cls_name)(alias=self.alias, **kwargs)
+        self.sf_ = StatsForecast(models=[model], freq=self.freq, n_jobs=1)
+        # the methods assume demand >= 0: returns (negative sales) count as no demand
+        self.sf_.fit(df[[ID, DS, Y]].assign(**{Y: df[Y].clip(lower=0)}))
+        if progress:
+            progress(1.0, self.alias)
+
+    def _predict(self, h: int, future: pd.DataFrame, levels: list) -> pd.DataFrame:
+        return ETS._predict(self, h, future, [])

@@ -220,3 +220,59 @@ def test_labels_and_markers():
     en = cal.festival_markers("2026-01-01", "2026-03-31", lang="en")
     assert list(en["label"]) == ["New Year's Day", "Spring Festival", "Women's Day (Mar 8)"]
     assert en.loc[1, "ds"] == pd.Timestamp("2026-02-17")
+
+
+# ---------------------------------------------------------------- countries
+def test_default_country_is_the_ecommerce_calendar():
+    assert cal.country_festivals() == cal.FESTIVALS == cal.country_festivals("cn")
+    assert cal.feature_columns() == cal.feature_columns(country="CN")
+    dates = pd.date_range("2023-01-01", "2024-12-31")
+    pd.testing.assert_frame_equal(
+        cal.festival_features(dates, "D"), cal.festival_features(dates, "D", country="CN")
+    )
+
+
+def test_german_holidays_flag_unity_day_and_christmas():
+    dates = pd.DatetimeIndex(["2015-10-02", "2015-10-03", "2015-10-05", "2015-12-25", "2015-12-26"])
+    f = cal.festival_features(dates, "D", country="DE")
+    assert "fest_german_unity_day" in f and "fest_christmas_day" in f
+    assert "fest_double11" not in f  # no Chinese festivals in a German calendar
+    unity, xmas = f["fest_german_unity_day"], f["fest_christmas_day"]
+    assert list(unity) == [1.0, 1.0, 0.0, 0.0, 0.0]  # the day before is in the window
+    assert f.loc[1, "fest_german_unity_day_d"] == 0.0 and f.loc[0, "fest_german_unity_day_d"] < 0
+    assert xmas[3] == 1.0 and f["fest_second_day_of_christmas"][4] == 1.0
+
+
+def test_country_calendar_is_a_prophet_frame():
+    frame = cal.festival_calendar(range(2015, 2017), country="de")
+    assert list(frame.columns) == ["holiday", "ds", "lower_window", "upper_window"]
+    unity = frame[frame["holiday"] == "german_unity_day"]["ds"]
+    assert list(unity) == [pd.Timestamp("2015-10-03"), pd.Timestamp("2016-10-03")]
+    assert set(frame["lower_window"]) == {cal.COUNTRY_WINDOW[0]}
+    us = cal.festival_calendar([2015], country="US")
+    assert pd.Timestamp("2015-11-26") in set(us.loc[us["holiday"] == "thanksgiving_day", "ds"])
+
+
+def test_country_columns_do_not_depend_on_the_dates():
+    early = cal.festival_features(pd.date_range("2015-01-01", periods=3), "D", country="DE")
+    late = cal.festival_features(pd.date_range("2024-06-01", periods=3), "W", country="DE")
+    assert list(early.columns) == list(late.columns) == cal.feature_columns(country="DE")
+
+
+def test_country_windows_can_be_overridden_and_checked():
+    wins = cal.resolve_windows({"christmas_day": (-3, 0)}, country="DE")
+    assert wins["christmas_day"] == (-3, 0) and wins["good_friday"] == cal.COUNTRY_WINDOW
+    with pytest.raises(ShopcastError) as err:
+        cal.resolve_windows({"double11": (-1, 0)}, country="DE")
+    assert err.value.key == "unknown_festival"
+
+
+def test_unknown_country_is_a_clear_error():
+    with pytest.raises(ShopcastError) as err:
+        cal.festival_features(pd.date_range("2015-01-01", periods=3), "D", country="XX")
+    assert err.value.key == "unknown_country" and "XX" in err.value.message("en")
+
+
+def test_country_markers_use_the_holiday_names():
+    marks = cal.festival_markers("2015-12-01", "2015-12-31", "en", country="DE")
+    assert "Christmas Day" in set(marks["label"])

@@ -214,3 +214,41 @@ def test_baseline_replaces_promotion_days_with_the_last_regular_value():
     assert np.isnan(out[0, 5])  # not yet forecast stays unknown
     assert np.isnan(out[1, 0])  # promotion before any regular day: no baseline
     np.testing.assert_array_equal(out[1, 1:], [4.0, 4.0, 6.0, 7.0, 7.5])
+
+
+def test_country_changes_the_festival_columns_only():
+    panel = make_panel(n_series=2, days=400, seed=3)
+    cn = FeatureMaker("D").fit(panel)
+    de = FeatureMaker("D", country="DE").fit(panel)
+    assert cn.feature_names == FeatureMaker("D", country="CN").fit(panel).feature_names
+    assert "fest_double11" in cn.feature_names and "fest_double11" not in de.feature_names
+    assert "fest_christmas_day" in de.feature_names
+    grid = de.panel(panel)
+    col = de.exog_names_.index("fest_christmas_day")
+    xmas = grid.dates[0] == np.datetime64("2023-12-25")
+    assert grid.exog[0, xmas, col].tolist() == [1.0]
+
+
+def test_level_window_auto_follows_the_frequency():
+    assert FeatureMaker("D", level_window="auto").level_window == 28
+    assert FeatureMaker("W-MON", level_window="auto").level_window == 8
+    assert FeatureMaker("MS", level_window="auto").level_window == 3
+    assert FeatureMaker("D").level_window is None
+
+
+def test_level_window_turns_lags_into_ratios_of_the_recent_level():
+    panel = make_panel(n_series=2, days=200, seed=4)
+    plain = FeatureMaker("D", promo_aware_lags=False).fit(panel)
+    ratio = FeatureMaker("D", promo_aware_lags=False, level_window=28).fit(panel)
+    grid = plain.panel(panel)
+    rows, cols = np.array([0, 1]), np.array([150, 160])
+    level = ratio.level(grid, rows, cols)
+    expect = [np.mean(grid.y[r, c - 28 : c]) for r, c in zip(rows, cols, strict=True)]
+    np.testing.assert_allclose(level, expect)
+    np.testing.assert_allclose(plain.level(grid, rows, cols), 1.0)  # off: no division
+    n_lag = len(plain.lags) + 2 * len(plain.windows)
+    a, b = plain.tabular(grid, rows, cols), ratio.tabular(grid, rows, cols)
+    np.testing.assert_allclose(b[:, :n_lag], a[:, :n_lag] / level[:, None], rtol=1e-5)
+    np.testing.assert_allclose(b[:, n_lag], level, rtol=1e-6)  # the level is a feature too
+    assert ratio.feature_names[n_lag] == "level_28" and len(ratio.feature_names) == b.shape[1]
+    np.testing.assert_array_equal(b[:, n_lag + 1 :], a[:, n_lag:])  # calendar, drivers unchanged

@@ -121,11 +121,13 @@ def test_weekly_and_monthly_data():
 
 
 def test_series_ending_on_different_dates():
+    """One horizon for everyone (issue 10): a series whose records stop early is still
+    forecast on the same ``h`` dates after the data's last date as the others."""
     df = TRAIN[~((TRAIN[ID] == "sku0") & (TRAIN[DS] > CUT - pd.Timedelta(days=10)))]
     fc = create("lightgbm", n_estimators=40).fit(df, freq="D").predict(5, level=[])
     first = fc.groupby(ID)[DS].min()
-    assert first["sku0"] == CUT - pd.Timedelta(days=9)
-    assert first["sku1"] == CUT + pd.Timedelta(days=1)
+    assert first["sku0"] == first["sku1"] == CUT + pd.Timedelta(days=1)
+    assert fc.groupby(ID).size().eq(5).all()
     assert np.isfinite(fc["lightgbm"]).all()
 
 
@@ -170,3 +172,41 @@ def test_real_rossmann_stores_with_gaps_and_promotions():
     # closed days are known in advance: the model must forecast (almost) nothing for them
     closed = merged["open"] == 0
     assert closed.any() and merged.loc[closed, "lightgbm"].mean() < 0.05 * merged[Y].mean()
+
+
+def test_default_is_unchanged_by_the_new_options(forecast):
+    """``country="CN"`` and ``level_window=None`` are today's behaviour, bit for bit."""
+    same = create("lightgbm", seed=3, country="CN", level_window=None, **FAST)
+    out = same.fit(TRAIN, freq="D").predict(H, future=FUTURE, level=[80, 95])
+    pd.testing.assert_frame_equal(forecast, out)
+
+
+def test_level_window_follows_a_level_below_the_training_range():
+    """A series that falls steadily: predicting ratios to the recent level keeps the
+    forecast near the last weeks instead of the older, higher values."""
+    days = 500
+    ds = pd.date_range("2022-01-03", periods=days, freq="D")
+    t = np.arange(days)
+    rng = np.random.default_rng(0)
+    frames = [
+        pd.DataFrame(
+            {
+                ID: f"s{s}",
+                DS: ds,
+                Y: (100 + 50 * s) * np.exp(-t / 250) * (1 + 0.2 * np.sin(2 * np.pi * t / 7))
+                + rng.normal(0, 1, days),
+            }
+        )
+        for s in range(3)
+    ]
+    df = pd.concat(frames, ignore_index=True)
+    cut = ds[-H - 1]
+    train, test = df[df[DS] <= cut], df[df[DS] > cut]
+    errors = {}
+    for window in (None, 28):
+        model = create("lightgbm", seed=0, level_window=window, **FAST).fit(train, freq="D")
+        fc = model.predict(H, level=[80])
+        merged = test.merge(fc, on=[ID, DS])
+        errors[window] = float(np.abs(merged[Y] - merged["lightgbm"]).sum() / merged[Y].sum())
+        assert (fc["lightgbm-lo-80"] <= fc["lightgbm"]).all()
+    assert errors[28] < errors[None], errors

@@ -38,6 +38,9 @@ MAX_WAPE = {
     "transformer": 0.3,
     "ensemble": 0.15,
     "auto": 0.15,
+    "theta": 0.2,
+    "intermittent": 0.3,
+    "ridge": 0.15,
 }
 
 PANEL = make_panel(n_series=3, days=730, seed=1)
@@ -168,3 +171,10 @@ def test_uses_drivers_is_honest(fitted):
         assert change > 0.01, f"{name}: promo 0 -> 1 moved the forecast by {change:.2%}"
     else:
         pd.testing.assert_frame_equal(on, off)
+
+
+def test_ordinary_data_needs_no_fallback(fitted):
+    """Every series of the panel is long enough: no series skipped, none sent down the
+    fallback chain (``Forecaster.fallbacks_``), so the forecast is the model's own."""
+    name, model, _ = fitted
+    assert model.skipped_ == [] and model.fallbacks_ == {}, name
