@@ -47,4 +47,6 @@ def _private_store(tmp_path_factory, monkeypatch):
     """Every test writes models into its own temporary store, never ~/.cache."""
     root = tmp_path_factory.mktemp("store")
     monkeypatch.setenv("SHOPCAST_CACHE_DIR", str(root))
+    # The store's signing key lives outside the store folder (never in ~/.config in tests).
+    monkeypatch.setenv("SHOPCAST_KEY_FILE", str(tmp_path_factory.mktemp("key") / "store.key"))
     return root

@@ -15,14 +15,26 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 
-from forecasting.cli.common import add_input_args, load_input, parse_params, progress_printer
+from forecasting.cli.common import (
+    MAX_HORIZON,
+    add_input_args,
+    check_apart,
+    check_common,
+    check_horizon,
+    check_inputs,
+    check_range,
+    load_input,
+    progress_printer,
+)
 from forecasting.errors import ShopcastError
 from forecasting.i18n import t
 from forecasting.models import DEFAULT_MODELS as DEFAULT_NAMES
 
 DEFAULT_MODELS = ",".join(DEFAULT_NAMES)
+MAX_WINDOWS = 100
+OUT_FORMATS = ("csv", "xlsx")
+SORT_METRICS = ("wape", "mase", "mae", "rmse", "smape", "mape", "bias", "r2")
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -50,9 +62,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         action="store_true",
         help="write only the pooled 'all' rows, not one block per series",
     )
-    b.add_argument("--cv-out", help="also write the backtest (cutoff, y, forecasts) to this CSV")
-    b.add_argument("--festival-out", help="also write festival-window metrics to this CSV")
-    b.add_argument("--out", "-o", required=True, help="metrics CSV")
+    b.add_argument("--cv-out", help="also write the backtest (cutoff, y, forecasts): .csv/.xlsx")
+    b.add_argument("--festival-out", help="also write festival-window metrics: .csv/.xlsx")
+    b.add_argument("--out", "-o", required=True, help="metrics file: .csv or .xlsx")
     b.set_defaults(func=cmd_backtest)
     return b
 
@@ -70,10 +82,11 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     from forecasting.schema import CUTOFF, ID
 
     lang = getattr(args, "lang", "zh")
+    formats, params = _check_options(args)
     history, freq, data = load_input(args)
+    _check_shape(args, history, freq, formats)
     models = parse_model_list(args.models)
     future = _plan(args, data, history)
-    params = parse_params(args.params)
 
     t0 = time.perf_counter()
     result = backtest(
@@ -97,11 +110,11 @@ def cmd_backtest(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     table = result.metrics(history, per_series=not args.overall_only)
-    _write(table, args.out)
+    _write(table, args.out, formats, "metrics")
     if args.cv_out:
-        _write(result.cv, args.cv_out)
+        _write(result.cv, args.cv_out, formats, "backtest")
     if args.festival_out:
-        _write(result.festival_metrics(history), args.festival_out)
+        _write(result.festival_metrics(history), args.festival_out, formats, "festivals")
     board = leaderboard(table, sort_by=args.sort_by, models=models)
     board.insert(
         2, "seconds", [round(result.seconds.get(m, float("nan")), 1) for m in board["model"]]
@@ -124,14 +137,57 @@ def cmd_backtest(args: argparse.Namespace) -> int:
 
 
 # ------------------------------------------------------------------ helpers
+def _check_options(args: argparse.Namespace) -> tuple[dict[str, str], dict]:
+    """Every option and output path, before INPUT is read.
+
+    Returns:
+        ``(formats, params)``: output path -> format, and the parsed ``--params``.
+    """
+    from forecasting.reports.files import output_format
+
+    outs = [p for p in (args.out, args.cv_out, args.festival_out) if p]
+    formats = {p: output_format(p, OUT_FORMATS) for p in outs}
+    check_apart(outs, [args.input, args.future])
+    params = check_common(args)
+    check_range("--windows", args.windows, 1, MAX_WINDOWS)
+    check_range("--step", args.step, 1, MAX_HORIZON)
+    sort_by = str(args.sort_by)
+    if sort_by not in SORT_METRICS and not sort_by.startswith(("coverage_", "pinball")):
+        raise ShopcastError(
+            "option_choice", option="--sort-by", value=sort_by, choices=", ".join(SORT_METRICS)
+        )
+    check_inputs(args.input, args.future)
+    return formats, params
+
+
+def _check_shape(args: argparse.Namespace, history, freq: str, formats: dict[str, str]) -> None:
+    """Horizon and step against the data's frequency; the windows against its length
+    (before any date arithmetic, so a huge backtest is a message, not an overflow)."""
+    from forecasting.engine.splits import max_windows
+    from forecasting.reports.files import check_rows
+    from forecasting.schema import DS, ID
+
+    check_horizon(args.horizon, freq)
+    check_horizon(args.step or args.horizon, freq, "--step")
+    step = args.step or args.horizon
+    need = 1 + args.horizon + step * (args.windows - 1)
+    n = int(history.groupby(ID, observed=True)[DS].nunique().max()) if len(history) else 0
+    if need > n:
+        most = max_windows(n, args.horizon, step)
+        raise ShopcastError(
+            "backtest_too_long", h=args.horizon, windows=args.windows, n=n, need=need, most=most
+        )
+    if args.cv_out:
+        rows = history[ID].nunique() * args.horizon * args.windows
+        check_rows(rows, formats[args.cv_out], args.cv_out)
+
+
 def _plan(args: argparse.Namespace, data, history):
     """The ``--future`` plan, or None; says so when it covers no backtest date."""
     if not args.future:
         return None
     from forecasting.data import read_future
 
-    if not Path(args.future).exists():
-        raise ShopcastError("file_not_found", file=args.future)
     freq = history.attrs.get("freq") or None
     plan = read_future(args.future, data, level=args.aggregate, freq=freq)
     if not plan["ds"].isin(history["ds"]).any():
@@ -140,9 +196,11 @@ def _plan(args: argparse.Namespace, data, history):
     return plan
 
 
-def _write(frame, path: str) -> None:
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(path, index=False, date_format="%Y-%m-%d")
+def _write(frame, path: str, formats: dict[str, str], sheet: str) -> None:
+    """``frame`` as inert CSV or an inert workbook, as ``path``'s extension asks."""
+    from forecasting.reports.files import write_table
+
+    write_table(frame, path, formats[path], sheet=sheet)
 
 
 def _format(board):

@@ -1,5 +1,6 @@
 """What the ``forecast``, ``backtest`` and ``scenario`` commands share:
-the input options (mapping overrides, level, grain) and reading INPUT with them."""
+the input options (mapping overrides, level, grain, holiday country) and reading
+INPUT with them."""
 
 from __future__ import annotations
 
@@ -38,6 +39,37 @@ def add_input_args(p: argparse.ArgumentParser, what: str = "forecast") -> None:
         "--params", help='per-model parameters as JSON, e.g. \'{"mlp": {"epochs": 10}}\''
     )
     p.add_argument("--seed", type=int, default=0)
+    add_country_arg(p)
+
+
+def add_country_arg(p: argparse.ArgumentParser) -> None:
+    """``--country XX``: whose holidays the calendar-aware models use."""
+    p.add_argument(
+        "--country",
+        help="holiday calendar: CN (default: Chinese e-commerce festivals) or another "
+        "ISO country code for its public holidays, e.g. DE, US, GB",
+    )
+
+
+def with_country(params: dict, models: list[str], country: str | None) -> dict:
+    """``params`` with ``country`` given to every model that reads the festival calendar.
+
+    Models declared ``calendar`` in the registry get ``{"country": code}``; a combining
+    model (``ensemble``, ``auto``) gets it in ``member_params`` for each such member
+    (``registry.country_params``). A setting the user wrote in ``--params`` wins. No
+    country, or the default ``CN``, leaves ``params`` as they are, so forecasts and
+    stored models stay the same.
+
+    Raises:
+        ShopcastError: ``unknown_country`` for a code the ``holidays`` package lacks.
+    """
+    from forecasting.data.festivals import DEFAULT_COUNTRY, normalize_country
+    from forecasting.models.registry import country_params
+
+    code = normalize_country(country) if country else DEFAULT_COUNTRY
+    if code == DEFAULT_COUNTRY:
+        return params
+    return country_params(params, models, code)
 
 
 def split_list(values: list[str] | None) -> list[str] | None:
@@ -70,6 +102,9 @@ def parse_params(text: str | None) -> dict:
         raise ShopcastError("bad_params_json", text=text[:60]) from None
     if not isinstance(params, dict):
         raise ShopcastError("bad_params_json", text=text[:60])
+    for model, values in params.items():
+        if not isinstance(values, dict):
+            raise ShopcastError("params_not_object", model=str(model)[:40])
     return params
 
 
@@ -121,3 +156,81 @@ def progress_printer(frac: float, label: str) -> None:
     """A one-line progress indicator, only on an interactive terminal."""
     if sys.stderr.isatty():
         print(f"\r[{frac:6.1%}] {label[:60]:<60}", end="", file=sys.stderr, flush=True)
+
+
+# ------------------------------------------------------------ option checks
+# Checked before any file is read or model trained, so a typo costs nothing.
+YEARS_MAX = 3  # the longest horizon: three years of the data's frequency
+PERIODS_PER_YEAR = {"D": 365, "W": 52, "MS": 12}
+MAX_HORIZON = YEARS_MAX * max(PERIODS_PER_YEAR.values())  # before the frequency is known
+MAX_SEED = 2**32 - 1
+
+
+def max_horizon(freq: str | None = None) -> int:
+    """The longest horizon (periods) for ``freq`` (``W-FRI`` counts as ``W``)."""
+    base = str(freq or "D").split("-")[0].upper()
+    return YEARS_MAX * PERIODS_PER_YEAR.get(base, PERIODS_PER_YEAR["D"])
+
+
+def check_range(option: str, value: float | None, low: float, high: float) -> None:
+    """Refuse ``value`` outside ``[low, high]`` (NaN too) with one clear ShopcastError."""
+    if value is not None and not low <= value <= high:
+        raise ShopcastError("option_range", option=option, value=value, low=low, high=high)
+
+
+def check_horizon(h: int, freq: str | None = None, option: str = "--horizon") -> None:
+    """``h`` periods in 1..``max_horizon(freq)``; any frequency's maximum before reading."""
+    check_range(option, h, 1, MAX_HORIZON)
+    if freq is not None and h > max_horizon(freq):
+        most = max_horizon(freq)
+        raise ShopcastError(
+            "horizon_range", option=option, value=h, most=most, years=YEARS_MAX, freq=freq
+        )
+
+
+def check_common(args: argparse.Namespace) -> dict:
+    """Check ``--horizon``, ``--level``, ``--seed``, ``--params``, ``--models`` and
+    ``--country``.
+
+    Returns:
+        The parsed ``--params``, with ``--country`` given to the models that read the
+        festival calendar (``with_country``).
+    """
+    from forecasting.models import parse_model_list
+    from forecasting.schema import validate_levels
+
+    check_horizon(args.horizon)
+    validate_levels(list(args.level))
+    check_range("--seed", args.seed, 0, MAX_SEED)
+    params = parse_params(args.params)
+    models = parse_model_list(args.models)
+    return with_country(params, models, getattr(args, "country", None))
+
+
+def check_inputs(*paths: str | None) -> None:
+    """Every given input file exists."""
+    for path in paths:
+        if path and not Path(path).exists():
+            raise ShopcastError("file_not_found", file=path)
+
+
+def check_apart(outputs: list, inputs: list) -> None:
+    """No output overwrites an input file or another output of the same run."""
+    seen: set[Path] = {Path(p).resolve() for p in inputs if p}
+    for out in outputs:
+        where = Path(out).resolve()
+        if where in seen:
+            raise ShopcastError("out_is_input", file=str(out))
+        seen.add(where)
+
+
+def first_failure(errors: dict) -> ShopcastError:
+    """The error to report when every model failed: the first model's own reason.
+
+    One line on stderr: a user who asked for several models that all failed for the
+    same reason (e.g. too short a history) reads that reason once.
+    """
+    for err in errors.values():
+        if isinstance(err, ShopcastError):
+            return err
+    return ShopcastError("all_models_failed")

@@ -1,4 +1,4 @@
-"""``python -m forecasting forecast``: train models and write a forecast CSV.
+"""``python -m forecasting forecast``: train models and write a forecast CSV, workbook or page.
 
     python -m forecasting forecast sales.csv --horizon 28 --models ets,lightgbm \\
         --level 80 95 --out f.csv
@@ -12,23 +12,27 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 
 from forecasting.cli.common import (
     add_input_args,
+    check_apart,
+    check_common,
+    check_horizon,
+    check_inputs,
+    first_failure,
     load_input,
-    parse_params,
     progress_printer,
     read_plan,
 )
-from forecasting.errors import ShopcastError
 from forecasting.i18n import t
 from forecasting.models import DEFAULT_MODELS, available
+
+OUT_FORMATS = ("csv", "xlsx", "html")
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Add the ``forecast`` subcommand to ``subparsers`` and return its parser."""
-    f = subparsers.add_parser("forecast", help="train models and write a forecast CSV")
+    f = subparsers.add_parser("forecast", help="train models and write the forecast")
     f.add_argument("input", help="sales history: CSV (UTF-8/GBK), XLSX or Parquet")
     f.add_argument("--horizon", "-H", type=int, default=28, help="periods to forecast (default 28)")
     f.add_argument(
@@ -42,44 +46,55 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     )
     add_input_args(f, "forecast")
     f.add_argument("--no-cache", action="store_true", help="do not read or write the model store")
-    f.add_argument("--out", "-o", required=True, help="output CSV")
+    f.add_argument(
+        "--out",
+        "-o",
+        required=True,
+        help="output file: .csv, .xlsx or .html (the forecast charts); its folder must exist",
+    )
     return f
 
 
 def cmd_forecast(args: argparse.Namespace) -> int:
     """Run the forecast described by ``args``; returns the exit code (0).
 
+    Every option and the output path are checked before INPUT is read, and the
+    horizon against the data's frequency before any model is trained.
+
     Raises:
-        ShopcastError: unreadable input, bad settings, every model failing.
+        ShopcastError: a bad option or output path, unreadable input, every model failing.
     """
     from forecasting.engine.forecast import TrainConfig, forecast, run_summary
-    from forecasting.engine.store import ModelStore
     from forecasting.models import parse_model_list
+    from forecasting.reports.files import check_rows, output_format
 
+    fmt = output_format(args.out, OUT_FORMATS)
+    check_apart([args.out], [args.input, args.future])
+    params = check_common(args)
+    check_inputs(args.input, args.future)
+    store = None if args.no_cache else _store()
     history, freq, data = load_input(args)
-    models = parse_model_list(args.models)
+    check_horizon(args.horizon, freq)
+    check_rows(history["unique_id"].nunique() * args.horizon, fmt, args.out)
     future = read_plan(args.future, data, args.aggregate, history.attrs.get("freq"))
-    params = parse_params(args.params)
     config = TrainConfig(
-        models=models,
+        models=parse_model_list(args.models),
         horizon=args.horizon,
         levels=list(args.level),
         model_params=params,
         seed=args.seed,
     )
-    store = None if args.no_cache else ModelStore()
 
     t0 = time.perf_counter()
     result = forecast(history, freq, config, future=future, progress=progress_printer, store=store)
     if sys.stderr.isatty():
         print(file=sys.stderr)
+    if not result.models:  # one line: the first model's reason stands for all
+        raise first_failure(result.errors)
     for name, err in result.errors.items():
         print(f"{name}: {err.message(args.lang)}", file=sys.stderr)
-    if not result.models:
-        raise ShopcastError("all_models_failed")
     out = result.forecast
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    out.to_csv(args.out, index=False, date_format="%Y-%m-%d")
+    _write(out, history, args.out, fmt, args.lang)
     summary = run_summary(result)
     print(summary.to_string(index=False))
     n_series = out["unique_id"].nunique()
@@ -94,3 +109,27 @@ def cmd_forecast(args: argparse.Namespace) -> int:
         )
     )
     return 0
+
+
+def _store():
+    """The model store, after checking its signing key (a refused key stops here)."""
+    from forecasting.engine.store import ModelStore
+
+    store = ModelStore()
+    store.check()
+    return store
+
+
+def _write(out, history, path: str, fmt: str, lang: str) -> None:
+    """The forecast as inert CSV, an inert workbook or the HTML chart page."""
+    from forecasting.reports.files import write_bytes, write_table
+
+    if fmt != "html":
+        write_table(out, path, fmt, sheet="forecast")
+        return
+    from forecasting.reports.html import MAX_SERIES, forecast_page
+
+    n = out["unique_id"].nunique()
+    write_bytes(forecast_page(history, out, lang, title="Shopcast").encode("utf-8"), path)
+    if n > MAX_SERIES:
+        print(t("report.html_more_series", lang, shown=MAX_SERIES, n=n))

@@ -1,13 +1,15 @@
 """Command line: the dashboard's pipeline without the dashboard.
 
     python -m forecasting forecast INPUT --horizon 28 --models ets,lightgbm --level 80 95 --out f.csv
+    (--out f.xlsx writes a workbook, --out f.html the forecast charts)
     python -m forecasting backtest INPUT --horizon 28 --windows 3 --models auto --out metrics.csv
     python -m forecasting scenario INPUT --scenario S.json --horizon 42 --out s.csv
     python -m forecasting sample
 
 One module per command (``cli.forecast``, ``cli.scenario``, ``cli.backtest``,
 ``cli.sample``); this one builds the parser and dispatches. Bad input ends with
-exit code 2 and one line on stderr, never a traceback.
+exit code 2 and one line on stderr, never a traceback; options and output paths
+are checked before any file is read or model trained.
 """
 
 from __future__ import annotations
@@ -60,7 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except ShopcastError as exc:
-        print(f"error: {exc.message(args.lang)}", file=sys.stderr)
+        text = " ".join(exc.message(args.lang).split())  # one line, whatever the data held
+        print(f"error: {text}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

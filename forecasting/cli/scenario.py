@@ -4,7 +4,8 @@
 
 Fits (or loads) the models once, forecasts the baseline and every scenario with
 them, and writes the forecasts, the KPI table (``OUT_kpis.csv``) and, with
-``--lead-time``, the stock plan (``OUT_inventory.csv``).
+``--lead-time``, the stock plan (``OUT_inventory.csv``): inert CSV, or inert
+workbooks when ``--out`` ends in ``.xlsx``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,16 @@ import sys
 import time
 from pathlib import Path
 
-from forecasting.cli.common import parse_params
+from forecasting.cli.common import (
+    MAX_HORIZON,
+    add_country_arg,
+    check_apart,
+    check_common,
+    check_horizon,
+    check_inputs,
+    check_range,
+    first_failure,
+)
 from forecasting.errors import ShopcastError
 from forecasting.i18n import t
 from forecasting.models import driver_models
@@ -30,6 +40,8 @@ KPI_SHOWN = (
     "post_incr_pct",
     "peak_day",
 )
+OUT_FORMATS = ("csv", "xlsx")
+MAX_POST_DAYS = 366
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -76,33 +88,47 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         "--params", help='per-model parameters as JSON, e.g. \'{"mlp": {"epochs": 10}}\''
     )
     c.add_argument("--seed", type=int, default=0)
+    add_country_arg(c)
     c.add_argument("--no-cache", action="store_true", help="do not read or write the model store")
-    c.add_argument("--out", "-o", required=True, help="output CSV (KPIs go to OUT_kpis.csv)")
+    c.add_argument(
+        "--out",
+        "-o",
+        required=True,
+        help="output .csv or .xlsx (KPIs go to OUT_kpis, stock to OUT_inventory, same format)",
+    )
     return c
 
 
 def cmd_scenario(args: argparse.Namespace) -> int:
     """Fit (or load) models once, forecast the baseline and every scenario, write KPIs.
 
+    Every option and output path is checked before any file is read.
+
     Raises:
-        ShopcastError: a missing file, bad scenarios or settings, every model failing.
+        ShopcastError: a bad option or output path, a missing file, bad scenarios,
+            every model failing.
     """
     from forecasting.data import load, read_future
     from forecasting.engine.forecast import TrainConfig, fitted_models
     from forecasting.engine.store import ModelStore
     from forecasting.models import parse_model_list
     from forecasting.planning import scenarios as sc
+    from forecasting.reports.files import check_rows, write_table
     from forecasting.schema import make_future_frame
 
-    for path in (args.input, args.scenario, args.future, args.stock):
-        if path and not Path(path).exists():
-            raise ShopcastError("file_not_found", file=path)
+    outs, params = _check_options(args)
+    store = None
+    if not args.no_cache:
+        store = ModelStore()
+        store.check()
     t0 = time.perf_counter()
     scenarios = sc.load_scenarios(Path(args.scenario))
     models = parse_model_list(args.models)
     data = load(args.input)
     history = data.history()
     freq = data.freq
+    check_horizon(args.horizon, freq)
+    check_rows(history["unique_id"].nunique() * args.horizon * (len(scenarios) + 1), *outs["out"])
     hierarchy = sc.hierarchy_from_data(data)
     future = read_future(args.future, data) if args.future else None
     base = make_future_frame(history, args.horizon, freq, future)
@@ -110,31 +136,28 @@ def cmd_scenario(args: argparse.Namespace) -> int:
         models=models,
         horizon=args.horizon,
         levels=list(args.level),
-        model_params=parse_params(args.params),
+        model_params=params,
         seed=args.seed,
     )
-    store = None if args.no_cache else ModelStore()
     # leaving the block saves models whose interval calibration grew: no refits on rerun
     with fitted_models(history, freq, config, store=store) as fitted:
+        ready = [model for _, model, _ in fitted if model is not None]
+        if not ready:  # one line: the first model's reason stands for all
+            raise first_failure({name: run.error for name, _, run in fitted})
         for name, _, run in fitted:
             if run.error is not None:
                 print(f"{name}: {run.error.message(args.lang)}", file=sys.stderr)
-        ready = [model for _, model, _ in fitted if model is not None]
-        if not ready:
-            raise ShopcastError("all_models_failed")
         _print_warnings(args.lang, history, scenarios, base, hierarchy, ready)
         fc = sc.run_scenarios(ready, base, scenarios, args.horizon, list(args.level), hierarchy)
     by = args.by or (data.ids[-2] if len(data.ids) >= 2 else None)
     table = _kpi_table(fc, base, scenarios, hierarchy, ready, by, args.post_days)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fc.to_csv(out, index=False, date_format="%Y-%m-%d")
-    kpi_path = out.with_name(f"{out.stem}_kpis.csv")
-    table.to_csv(kpi_path, index=False, date_format="%Y-%m-%d", encoding="utf-8-sig")
+    out, fmt = outs["out"]
+    write_table(fc, out, fmt, sheet="scenarios")
+    kpi_path = write_table(table, *outs["kpis"], sheet="kpis")
     labels = sc.kpi_labels(args.lang)
     print(table[list(KPI_SHOWN)].rename(columns=labels).round(1).to_string(index=False))
     if args.lead_time:
-        inv_path = _write_inventory(args, fc, ready, out)
+        inv_path = _write_inventory(args, fc, ready, *outs["inventory"])
         print(t("cli.scenario_inventory", args.lang, file=inv_path))
     print(
         t(
@@ -148,6 +171,33 @@ def cmd_scenario(args: argparse.Namespace) -> int:
         )
     )
     return 0
+
+
+def _check_options(args: argparse.Namespace) -> tuple[dict[str, tuple[Path, str]], dict]:
+    """Every option, input and output path, before any file is read.
+
+    Returns:
+        ``(outs, params)``: ``out``, ``kpis`` and ``inventory`` -> ``(path, format)``
+        (the siblings take ``--out``'s folder and format), and the parsed ``--params``.
+    """
+    from forecasting.reports.files import output_format, sibling
+
+    fmt = output_format(args.out, OUT_FORMATS)
+    outs = {"out": (Path(args.out), fmt), "kpis": (sibling(args.out, "kpis"), fmt)}
+    if args.lead_time is not None:
+        outs["inventory"] = (sibling(args.out, "inventory"), fmt)
+    for path, _ in outs.values():
+        output_format(path, OUT_FORMATS)
+    check_apart([p for p, _ in outs.values()], [args.input, args.scenario, args.future, args.stock])
+    params = check_common(args)
+    check_range("--post-days", args.post_days, 0, MAX_POST_DAYS)
+    check_range("--lead-time", args.lead_time, 1, MAX_HORIZON)
+    if not 0 < args.service_level < 1:
+        raise ShopcastError(
+            "option_range", option="--service-level", value=args.service_level, low=0, high=1
+        )
+    check_inputs(args.input, args.scenario, args.future, args.stock)
+    return outs, params
 
 
 def _print_warnings(lang, history, scenarios, base, hierarchy, models) -> None:
@@ -187,11 +237,12 @@ def _kpi_table(fc, base, scenarios, hierarchy, models, by, post_days):
     return pd.concat(tables, ignore_index=True)
 
 
-def _write_inventory(args: argparse.Namespace, fc, models, out: Path) -> Path:
-    """Write ``OUT_inventory.csv`` (stock per model for ``--lead-time``); returns its path."""
+def _write_inventory(args: argparse.Namespace, fc, models, path: Path, fmt: str) -> Path:
+    """Write ``OUT_inventory`` (stock per model for ``--lead-time``); returns its path."""
     import pandas as pd
 
     from forecasting.planning.inventory import inventory_plan, read_stock
+    from forecasting.reports.files import write_table
 
     stock = read_stock(args.stock) if args.stock else None
     plans = []
@@ -199,8 +250,4 @@ def _write_inventory(args: argparse.Namespace, fc, models, out: Path) -> Path:
         p = inventory_plan(fc, model.alias, args.lead_time, args.service_level, stock)
         p.insert(0, "model", model.alias)
         plans.append(p)
-    inv_path = out.with_name(f"{out.stem}_inventory.csv")
-    pd.concat(plans, ignore_index=True).to_csv(
-        inv_path, index=False, encoding="utf-8-sig", date_format="%Y-%m-%d"
-    )
-    return inv_path
+    return write_table(pd.concat(plans, ignore_index=True), path, fmt, sheet="inventory")

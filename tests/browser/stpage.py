@@ -40,6 +40,7 @@ def start_server(cache_dir: Path, port: int | None = None, log: Path | None = No
     env = {
         **os.environ,
         "SHOPCAST_CACHE_DIR": str(cache_dir),
+        "SHOPCAST_KEY_FILE": str(cache_dir.parent / f"{cache_dir.name}.key"),
         "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
         "TF_CPP_MIN_LOG_LEVEL": "2",
     }

@@ -67,6 +67,11 @@ def test_bad_input_is_one_line_exit_2(tmp_path):
         ["forecast", str(tmp_path / "missing.csv"), "--out", "o.csv"],
         ["forecast", str(junk), "--models", "nope", "--out", "o.csv"],
         ["forecast", str(junk), "--horizon", "x", "--out", "o.csv"],
+        ["forecast", str(junk), "--horizon", "100000", "--out", str(tmp_path / "o.csv")],
+        ["forecast", str(junk), "--out", str(tmp_path)],  # a folder: refused before reading
+        ["forecast", str(junk), "--out", str(tmp_path / "o.pdf")],
+        ["backtest", str(junk), "--windows", "100000", "--out", str(tmp_path / "m.csv")],
+        ["sample", "--out-dir", str(junk)],
     ):
         r = run_cli(*args)
         assert r.returncode == 2, (args, r.stderr)

@@ -140,7 +140,7 @@ def test_auto_and_plan(shop_csv, tmp_path, capsys):
     [
         (["-H", "28", "-n", "9"], "backtest_too_long"),
         (["--models", "nope"], "unknown_model"),
-        (["-n", "0"], "bad_windows"),
+        (["-n", "0"], "option_range"),
         (["--params", "[1"], "bad_params_json"),
     ],
 )

@@ -10,6 +10,12 @@ from forecasting.errors import ShopcastError
 from forecasting.models import create
 
 
+@pytest.fixture(autouse=True)
+def _private_key(tmp_path_factory, monkeypatch):
+    """The signing key of this test's installation, outside every store."""
+    monkeypatch.setenv("SHOPCAST_KEY_FILE", str(tmp_path_factory.mktemp("key") / "store.key"))
+
+
 @pytest.fixture()
 def fitted(panel):
     return create("seasonal_naive").fit(panel, freq="D")
@@ -42,10 +48,12 @@ def test_refuses_modified_model_file(tmp_path, fitted):
     assert err.value.key == "model_tampered"
 
 
-def test_refuses_other_installation_key(tmp_path, fitted, monkeypatch):
-    folder = save_model(fitted, tmp_path / "m", root=tmp_path / "a")
-    with pytest.raises(ShopcastError):
-        load_model(folder, root=tmp_path / "b")
+def test_refuses_other_installation_key(tmp_path, fitted):
+    folder = save_model(fitted, tmp_path / "m", key=b"a" * 32)
+    assert load_model(folder, key=b"a" * 32).predict(7).equals(fitted.predict(7))
+    with pytest.raises(ShopcastError) as err:
+        load_model(folder, key=b"b" * 32)
+    assert err.value.key == "model_not_ours"
 
 
 def test_refuses_other_library_versions(tmp_path, fitted, monkeypatch):

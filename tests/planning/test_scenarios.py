@@ -558,6 +558,7 @@ def test_cli_scenario_end_to_end(tmp_path):
         "utf-8",
     )
     out = tmp_path / "out" / "s.csv"
+    out.parent.mkdir()
     args = [
         "--lang",
         "en",
