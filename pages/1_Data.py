@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from forecasting.i18n import t
-from forecasting.ui import actions, bootstrap, guard, widgets
+from forecasting.ui import bootstrap, guard, widgets
 from forecasting.ui.views import data as data_view
 
 lang = bootstrap("data")
@@ -15,7 +15,7 @@ widgets.journey(lang, current="data")
 with guard(lang):
     raw = data_view.file_section(lang)
     data_view.mapping_editor(raw, lang)
-    view = actions.current_view()
+    view = data_view.current_view(lang)
     data_view.level_controls(view, lang)
     data_view.plan_picker(view, lang)
     data_view.data_summary(view, lang)

@@ -16,6 +16,7 @@ import streamlit as st
 from forecasting.errors import ShopcastError
 from forecasting.ui import cache, interruption, state, training
 from forecasting.ui.defaults import LEVEL_CHOICES, base_freq, default_horizon
+from forecasting.ui.messages import md_escape
 from forecasting.ui.state import Source
 
 if TYPE_CHECKING:
@@ -32,6 +33,7 @@ __all__ = [
     "default_horizon",
     "drop_plan",
     "quickstart",
+    "readable_sheet",
     "run_training",
     "set_mapping",
     "set_plan",
@@ -76,24 +78,61 @@ def _args(src: Source) -> tuple[Any, ...]:
 def set_source(name: str, data: bytes, kind: str) -> Source:
     """Make ``data`` the current file after checking that it can be read.
 
+    A workbook whose automatic reading fails is still taken when one of its
+    sheets reads: the Data page then offers the sheet picker on that sheet.
+
     Raises:
         ShopcastError: unreadable file (the current data stays).
     """
     key = cache.digest(data)
-    cache.raw_table(key, name, None, data)  # fail here, before touching the session
+    sheet = _first_sheet(key, name, data)  # fail here, before touching the session
     cache.keep_file(data)
     src = Source(name=name, digest=key, kind=kind)
     old = state.get("data_source")
     if old is None or old.digest != src.digest:
         st.session_state["data_source"] = src
-        st.session_state["data_sheet"] = None
+        st.session_state["data_sheet"] = sheet
         st.session_state["data_mapping"] = None
         state.reseed("data_level", "total")
         state.reseed("data_series", [])
         state.reseed("data_freq", "auto")
         state.reseed("train_horizon", None)
         st.session_state["data_plan"] = None
+    elif old.name != src.name:  # the same bytes under another name: keep the choices
+        st.session_state["data_source"] = src
     return src
+
+
+def _first_sheet(key: str, name: str, data: bytes) -> str | None:
+    """None when automatic reading works, else the first sheet that reads.
+
+    Raises:
+        Exception: automatic reading's own error when no sheet reads.
+    """
+    try:
+        cache.raw_table(key, name, None, data)
+        return None
+    except Exception:
+        sheets = cache.sheet_names(key, name, data)
+        sheet = _readable(key, name, data, sheets) if len(sheets) > 1 else None
+        if sheet is None:
+            raise
+        return sheet
+
+
+def readable_sheet(src: Source, sheets: list[str]) -> str | None:
+    """The first of ``sheets`` of the current workbook that reads as a table (None: none)."""
+    return _readable(src.digest, src.name, cache.file_bytes(src), sheets)
+
+
+def _readable(key: str, name: str, data: bytes, sheets: list[str]) -> str | None:
+    for sheet in sheets:
+        try:
+            cache.raw_table(key, name, sheet, data)
+        except Exception:  # noqa: BLE001 - a cover or notes sheet: try the next
+            continue
+        return sheet
+    return None
 
 
 def use_sample() -> Source:
@@ -242,8 +281,9 @@ def run_training(view: DataView, config: TrainConfig, lang: str) -> Result | Non
         if frac < 1.0 and i == last["index"] and now - last["time"] < 0.15:
             return
         last.update(time=now, index=i)
-        shown = label if label and label != name else t("ui.working", lang)
-        text = t("train.progress", lang, model=model_label(name, lang), i=i + 1, n=n, label=shown)
+        shown = md_escape(label) if label and label != name else t("ui.working", lang)
+        model = md_escape(model_label(name, lang))  # progress text is Markdown
+        text = t("train.progress", lang, model=model, i=i + 1, n=n, label=shown)
         bar.progress(min(max(frac, 0.0), 1.0), text=text)
 
     runs: dict[str, RunInfo] = {}

@@ -12,7 +12,7 @@ from forecasting.errors import ShopcastError
 from forecasting.i18n import LANGUAGES, t
 from forecasting.ui import prewarm, state, theme
 from forecasting.ui.interruption import interrupted_notice
-from forecasting.ui.messages import short_error
+from forecasting.ui.messages import error_text, md_escape, short_error
 from forecasting.ui.nav import PAGES, nav_icon
 
 log = logging.getLogger("shopcast.ui")
@@ -64,7 +64,8 @@ def _sidebar(page: str) -> None:
 def guard(lang: str) -> Iterator[None]:
     """Show any error in the page as a translated message, never a traceback.
 
-    ``ShopcastError`` carries its own translated text; anything else gets a
+    ``ShopcastError`` carries its own translated text (data in it escaped, an
+    untranslated key a generic sentence); anything else gets a
     generic message and a one-line technical detail, and is logged in full
     for the server log. Streamlit's own rerun/stop signals are
     ``BaseException`` and pass through untouched.
@@ -72,8 +73,8 @@ def guard(lang: str) -> Iterator[None]:
     try:
         yield
     except ShopcastError as exc:
-        st.error(exc.message(lang), icon=":material/error:")
+        st.error(error_text(exc, lang), icon=":material/error:")
     except Exception as exc:  # noqa: BLE001 - the last line of defence for the demo
         log.exception("page failed")
         st.error(t("ui.error.unexpected", lang), icon=":material/error:")
-        st.caption(t("ui.error.detail", lang, detail=short_error(exc)))
+        st.caption(t("ui.error.detail", lang, detail=md_escape(short_error(exc))))

@@ -16,6 +16,7 @@ from forecasting.i18n import t
 from forecasting.ui import interruption, state
 from forecasting.ui.defaults import base_freq
 from forecasting.ui.interruption import training_session as training_session
+from forecasting.ui.messages import error_text, md_escape
 
 if TYPE_CHECKING:
     from forecasting.ui.actions import DataView
@@ -38,11 +39,12 @@ def journey(lang: str, current: str) -> None:
             f"<div class='sc-step {cls}'><span class='sc-num'>{mark}</span>"
             f"<b>{html.escape(t(f'journey.{step}', lang))}</b>{html.escape(status)}</div>"
         )
-    st.html(f"<div class='sc-steps' aria-label='{t('journey.title', lang)}'>{''.join(cells)}</div>")
+    title = html.escape(t("journey.title", lang), quote=True)
+    st.html(f"<div class='sc-steps' aria-label='{title}'>{''.join(cells)}</div>")
 
 
 def level_label(level: str, lang: str) -> str:
-    """ "All (aggregated)" or "By <column>"."""
+    """ "All (aggregated)" or "By <column>" (plain text: escape it for Markdown)."""
     return t("level.total", lang) if level == "total" else t("level.by", lang, column=level)
 
 
@@ -54,8 +56,8 @@ def data_line(view: DataView, lang: str) -> None:
         t(
             "train.data_info",
             lang,
-            name=html.escape(view.source.name),
-            level=level_label(view.level, lang),
+            name=md_escape(view.source.name),
+            level=md_escape(level_label(view.level, lang)),  # the column name is data
             n=f"{n:,}",
             freq=t(f"freq.{base_freq(view.freq)}", lang),
             periods=f"{periods:,}",
@@ -75,12 +77,9 @@ def training_outcome(lang: str) -> None:
     elif ok:
         st.success(t("train.done", lang, n=len(ok)), icon=":material/check_circle:")
     for r in failed:
-        msg = r.error.message(lang) if r.error else t("train.status.failed", lang)
-        st.error(
-            f"**{model_label(r.name, lang)}**：{msg}"
-            if lang == "zh"
-            else f"**{model_label(r.name, lang)}**: {msg}"
-        )
+        msg = error_text(r.error, lang) if r.error else t("train.status.failed", lang)
+        label = md_escape(model_label(r.name, lang))
+        st.error(f"**{label}**：{msg}" if lang == "zh" else f"**{label}**: {msg}")
 
 
 def table(frame: pd.DataFrame, height: int = 280) -> None:

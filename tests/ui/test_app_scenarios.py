@@ -24,6 +24,7 @@ from tests.ui.apptest import (
     no_exceptions,
     open_page,
     result_of,
+    shown,
     texts,
 )
 
@@ -37,9 +38,9 @@ def _widget(at, kind: str, field: str):
 
 
 def _cards(at) -> dict[str, str]:
-    """Units metric per scenario card: ``{label: value}``."""
+    """Units metric per scenario card: ``{label as shown: value}`` (names are escaped)."""
     return {
-        m.label: m.value
+        shown(m.label): m.value
         for m in at.metric
         if m.label != t("sc.metric.gmv", "zh") and m.label != t("sc.metric.gmv", "en")
     }

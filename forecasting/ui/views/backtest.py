@@ -18,7 +18,6 @@ script and only its pickled result is kept, in a store held by
 
 from __future__ import annotations
 
-import html
 import json
 import pickle
 import threading
@@ -38,6 +37,7 @@ from forecasting.errors import ShopcastError
 from forecasting.i18n import t
 from forecasting.ui import actions, state
 from forecasting.ui.defaults import LEVEL_CHOICES, base_freq, default_horizon
+from forecasting.ui.messages import error_text, keyed_text, md_escape
 from forecasting.ui.nav import PAGES
 from forecasting.ui.widgets import level_label
 
@@ -326,11 +326,11 @@ def cached_report(view: DataView, settings: Settings, lang: str) -> Report:
         text = t("bt.progress_start", lang)
         if s.model:
             own = s.detail and s.detail != s.model  # e.g. an ensemble member being fitted
-            detail = model_label(s.detail, lang) if own else t("ui.working", lang)
-            text = t(
+            detail = md_escape(model_label(s.detail, lang)) if own else t("ui.working", lang)
+            text = t(  # progress text is Markdown
                 "bt.progress",
                 lang,
-                model=model_label(s.model, lang),
+                model=md_escape(model_label(s.model, lang)),
                 window=s.window,
                 n=s.n_windows,
                 cutoff=s.cutoff.date() if s.cutoff is not None else "",
@@ -353,7 +353,7 @@ def run_button(view: DataView, settings: Settings, lang: str) -> None:
     try:
         report = cached_report(view, settings, lang)
     except ShopcastError as exc:
-        st.error(exc.message(lang), icon=":material/error:")
+        st.error(error_text(exc, lang), icon=":material/error:")
         return
     # A memo hit may come from another session with the same content: show our own names.
     st.session_state["bt_report"] = ReportRef(report.key, view.source.name, view.level)
@@ -386,8 +386,8 @@ def report_header(report: Report, lang: str) -> None:
         t(
             "bt.meta",
             lang,
-            name=html.escape(report.data_name),
-            level=level_label(report.level, lang),
+            name=md_escape(report.data_name),
+            level=md_escape(level_label(report.level, lang)),  # the column name is data
             windows=report.result.n_windows,
             h=report.result.h,
             unit=unit,
@@ -396,18 +396,34 @@ def report_header(report: Report, lang: str) -> None:
             created=report.created,
         )
     )
-    for model, k, reason in report.result.failure_summary(lang):
+    for model, k, reason in failure_lines(report.result.failures, lang):
         st.warning(
             t(
                 "bt.failed",
                 lang,
-                model=model_label(model, lang),
+                model=md_escape(model_label(model, lang)),
                 k=k,
                 n=report.result.n_windows,
                 reason=reason,
             ),
             icon=":material/warning:",
         )
+
+
+def failure_lines(failures: list[dict], lang: str) -> list[tuple[str, int, str]]:
+    """``(model, windows failed, first reason as Markdown)`` per model that failed somewhere.
+
+    The reason is rendered here rather than by the library so that names in it are
+    escaped and a key without a translation yet still reads as a clear sentence.
+    """
+    first: dict[str, list] = {}
+    for f in failures:
+        entry = first.setdefault(f["model"], [0, f])
+        entry[0] += 1
+    return [
+        (model, k, keyed_text(f"error.{f['key']}", f.get("params"), lang))
+        for model, (k, f) in first.items()
+    ]
 
 
 def leaderboard_table(report: Report, lang: str, sort_by: str = "wape") -> pd.DataFrame:
@@ -718,7 +734,7 @@ def choice_summary(part: pd.DataFrame, lang: str) -> list[str]:
         t(
             "bt.choice_counts",
             lang,
-            model=model_label(member, lang),
+            model=md_escape(model_label(member, lang)),
             k=int(k),
             total=n_series,
             share=f"{k / n_series:.0%}",

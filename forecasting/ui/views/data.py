@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -13,7 +12,7 @@ from forecasting.errors import ShopcastError
 from forecasting.i18n import t
 from forecasting.ui import actions, cache, state
 from forecasting.ui.defaults import base_freq, default_horizon
-from forecasting.ui.messages import error_text
+from forecasting.ui.messages import error_text, finding_text, keyed_text, md_escape
 from forecasting.ui.nav import PAGES
 from forecasting.ui.widgets import level_label
 
@@ -32,8 +31,17 @@ def file_section(lang: str) -> pd.DataFrame:
     if state.get("data_source") is None:
         st.info(t("data.none", lang), icon=":material/info:")
         st.stop()
-    sheet_picker(lang)
-    return raw_preview(lang)
+    sheets = sheet_picker(lang)
+    try:
+        return raw_preview(lang)
+    except ShopcastError as exc:
+        if len(sheets) <= 1:
+            raise
+        # A cover or notes sheet: say which sheet failed and keep the picker usable.
+        sheet = md_escape(state.get("data_sheet"))
+        reason = error_text(exc, lang)
+        st.error(t("uisafety.sheet_unreadable", lang, sheet=sheet, reason=reason))
+        st.stop()
 
 
 def data_source(lang: str) -> None:
@@ -58,7 +66,7 @@ def data_source(lang: str) -> None:
         st.error(error_text(err, lang), icon=":material/error:")
     src = state.get("data_source")
     if src is not None:
-        st.markdown(t("data.current", lang, name=html.escape(src.name)))
+        st.markdown(t("data.current", lang, name=md_escape(src.name)))
 
 
 def _on_upload() -> None:
@@ -89,7 +97,7 @@ def plan_picker(view: DataView, lang: str) -> None:
         if plan is not None and view.future is not None:
             c1, c2 = st.columns([3, 1], vertical_alignment="center")
             c1.markdown(
-                t("data.plan_current", lang, name=html.escape(plan.name), n=f"{len(view.future):,}")
+                t("data.plan_current", lang, name=md_escape(plan.name), n=f"{len(view.future):,}")
             )
             c2.button(
                 t("data.plan_remove", lang), key="data_plan_remove", on_click=actions.drop_plan
@@ -105,14 +113,24 @@ def _on_plan_upload() -> None:
         st.session_state[_ERROR_KEY] = exc
 
 
-def sheet_picker(lang: str) -> None:
-    """Sheet choice for Excel files with more than one sheet."""
+def sheet_picker(lang: str) -> list[str]:
+    """Sheet choice for every workbook with more than one sheet; returns the sheet names.
+
+    It starts on the sheet automatic reading uses (the first one with a table), so a
+    one-row cover sheet is skipped, and stays on screen whatever the chosen sheet holds.
+    """
     src = state.get("data_source")
     sheets = cache.sheet_names(src.digest, src.name, cache.file_bytes(src))
     if len(sheets) > 1:
         if state.get("data_sheet") not in sheets:
-            state.reseed("data_sheet", sheets[0])
-        st.selectbox(t("data.sheet", lang), sheets, **state.bind("data_sheet"))
+            state.reseed("data_sheet", actions.readable_sheet(src, sheets) or sheets[0])
+        st.selectbox(
+            t("data.sheet", lang),
+            sheets,
+            help=t("uisafety.sheet_help", lang),
+            **state.bind("data_sheet"),
+        )
+    return sheets
 
 
 def raw_preview(lang: str, rows: int = 200) -> pd.DataFrame:
@@ -135,7 +153,7 @@ def mapping_editor(raw: pd.DataFrame, lang: str) -> None:
     try:
         detected = cache.detected_mapping(src.digest, src.name, sheet, cache.file_bytes(src))
     except ShopcastError as exc:  # nothing recognisable: let the user map by hand
-        st.warning(exc.message(lang), icon=":material/warning:")
+        st.warning(error_text(exc, lang), icon=":material/warning:")
         detected = _fallback_mapping(raw)
     current = state.get("data_mapping") or detected
     cols = [str(c) for c in raw.columns]
@@ -236,6 +254,29 @@ def _fallback_mapping(raw: pd.DataFrame) -> dict:
     }
 
 
+def current_view(lang: str) -> DataView:
+    """The data at the chosen level, grain and series.
+
+    A choice the library refuses (e.g. a grid too large by SKU) is shown as an
+    error and undone, back to the total at the data's own grain, so the page and
+    its level picker stay usable.
+
+    Raises:
+        ShopcastError: the data cannot be used even as a total.
+    """
+    try:
+        return actions.current_view()
+    except ShopcastError as exc:
+        default = ("total", "auto", [])
+        chosen = (state.get("data_level"), state.get("data_freq"), state.get("data_series") or [])
+        if chosen == default:
+            raise
+        st.error(error_text(exc, lang), icon=":material/error:")
+        for key, value in zip(("data_level", "data_freq", "data_series"), default, strict=True):
+            state.reseed(key, value)
+        return actions.current_view()
+
+
 def level_controls(view: DataView, lang: str) -> None:
     """Forecast level (total / category / SKU), time grain and series subset."""
     data = view.data
@@ -323,10 +364,25 @@ def data_summary(view: DataView, lang: str) -> None:
         show(_finding(f, lang), icon=":material/warning:")
     if notes:
         st.info("\n".join(f"- {_finding(f, lang)}" for f in notes), icon=":material/info:")
+    tail_rule(view, lang)
+
+
+def tail_rule(view: DataView, lang: str) -> None:
+    """Say how series whose records stop early reach the common forecast start."""
+    attrs = view.history.attrs
+    end = attrs.get("tail_end")
+    if not end:
+        return
+    n = int(attrs.get("tail_series") or 0)
+    if n == 0:
+        st.caption(keyed_text("coverage.tail.none", {"end": end}, lang))
+        return
+    params = {"n": n, "end": end, "examples": "、".join(map(str, attrs.get("tail_examples", [])))}
+    st.caption(keyed_text(f"coverage.tail.{attrs.get('tail_rule', 'zero')}", params, lang))
 
 
 def _finding(f: Any, lang: str) -> str:
-    return t(f"quality.{f.key}", lang, **dict(getattr(f, "params", {}) or {}))
+    return finding_text(f, lang)  # SKU names, cells and headers in it are escaped
 
 
 def history_chart(view: DataView, lang: str) -> None:

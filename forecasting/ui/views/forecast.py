@@ -11,6 +11,7 @@ from forecasting.charts.forecast import figure_html, model_label, series_label
 from forecasting.i18n import t
 from forecasting.ui import cache, exports, state, widgets
 from forecasting.ui.defaults import base_freq
+from forecasting.ui.messages import md_escape
 from forecasting.ui.nav import PAGES
 
 if TYPE_CHECKING:
@@ -36,12 +37,16 @@ def result_line(result: Result, lang: str) -> None:
         t(
             "forecast.meta",
             lang,
-            name=result.data_name,
+            name=md_escape(result.data_name),
             h=result.config.horizon,
             unit=unit,
-            models=", ".join(model_label(m, lang) for m in result.models),
+            models=", ".join(md_escape(model_label(m, lang)) for m in result.models),
         )
-        + (" · " + t("forecast.plan", lang, name=result.plan_name) if result.plan_name else "")
+        + (
+            " · " + t("forecast.plan", lang, name=md_escape(result.plan_name))
+            if result.plan_name
+            else ""
+        )
     )
 
 
@@ -49,7 +54,7 @@ def failed_models(result: Result, lang: str) -> None:
     """Name the models of the latest training that produced no forecast."""
     failed = [r for r in result.runs.values() if r.status == "failed"]
     if failed:
-        names = ", ".join(model_label(r.name, lang) for r in failed)
+        names = ", ".join(md_escape(model_label(r.name, lang)) for r in failed)
         st.warning(t("forecast.failed_models", lang, models=names), icon=":material/warning:")
 
 

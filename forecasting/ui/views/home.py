@@ -9,6 +9,7 @@ import streamlit as st
 from forecasting.charts.forecast import model_label
 from forecasting.i18n import t
 from forecasting.ui import actions, cache, state, widgets
+from forecasting.ui.messages import md_escape
 from forecasting.ui.nav import PAGES, go
 
 
@@ -49,7 +50,7 @@ def result_banner(lang: str) -> None:
     result = state.current_result()
     if result is None:
         return
-    names = ", ".join(model_label(m, lang) for m in result.models)
+    names = ", ".join(md_escape(model_label(m, lang)) for m in result.models)
     with st.container(border=True):
         st.markdown(t("home.result_ready", lang, models=names))
         st.page_link(

@@ -24,6 +24,7 @@ from forecasting.i18n import t
 from forecasting.planning import scenarios as sc
 from forecasting.schema import ID
 from forecasting.ui import actions, cache, state
+from forecasting.ui.messages import error_text, md_escape, short_error
 from forecasting.ui.views.scenarios.context import Setup
 
 if TYPE_CHECKING:
@@ -94,13 +95,11 @@ def compare(setup: Setup, scenarios: list[sc.Scenario], lang: str) -> sc.Compari
         if kept is None:  # nothing of this model to fall back on
             raise
         if isinstance(exc, ShopcastError):
-            st.error(exc.message(lang), icon=":material/error:")
+            st.error(error_text(exc, lang), icon=":material/error:")
         else:
-            from forecasting.ui.messages import short_error
-
             log.exception("scenario comparison failed")
             st.error(t("ui.error.unexpected", lang), icon=":material/error:")
-            st.caption(t("ui.error.detail", lang, detail=short_error(exc)))
+            st.caption(t("ui.error.detail", lang, detail=md_escape(short_error(exc))))
         st.caption(t("sc.showing_last", lang))
         return kept
     comp.seconds = time.perf_counter() - t0

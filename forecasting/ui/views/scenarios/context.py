@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import html
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +15,7 @@ from forecasting.i18n import t
 from forecasting.planning import scenarios as sc
 from forecasting.schema import DS, ID
 from forecasting.ui import actions, cache, state
+from forecasting.ui.messages import md_escape
 
 if TYPE_CHECKING:
     from forecasting.models.base import Forecaster
@@ -142,14 +142,14 @@ def setup(lang: str) -> Setup | None:
     note = t(
         "sc.based_on",
         lang,
-        name=html.escape(result.data_name),
-        level=_level_label(result.level, lang),
+        name=md_escape(result.data_name),
+        level=md_escape(_level_label(result.level, lang)),  # a column name
         h=result.config.horizon,
         unit=unit,
         created=result.created,
     )
     if plan is not None:
-        note += " · " + t("sc.plan", lang, name=html.escape(view.plan.name))
+        note += " · " + t("sc.plan", lang, name=md_escape(view.plan.name))
     elif not same:
         note += " · " + t("sc.data_changed", lang)
     c2.caption(note)

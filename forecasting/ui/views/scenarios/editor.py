@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import html
 import json
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +18,7 @@ import streamlit as st
 from forecasting.errors import ShopcastError
 from forecasting.i18n import t
 from forecasting.planning import scenarios as sc
+from forecasting.ui.messages import keyed_text, md_escape
 from forecasting.ui.views.scenarios.editing import (
     PROMO_CHOICES,
     apply_delta,
@@ -63,7 +63,7 @@ def editor(setup: Setup, lang: str) -> list[sc.Scenario]:
     if msg is not None:
         kind, key, params = msg
         show = {"error": st.error, "warning": st.warning}.get(kind, st.success)
-        show(t(key, lang, **params))
+        show(keyed_text(key, params, lang))  # file and scenario names in it escaped
     _table(setup, lang)
     _json_io(lang)
     return current_scenarios()
@@ -259,7 +259,7 @@ def _controls(setup: Setup, scenarios: list[sc.Scenario], lang: str) -> None:
     if s.discount is None:
         e3.caption(t("sc.discount_plan", lang))
     else:
-        e3.markdown(f"**{html.escape(sc.discount_label(s.discount, lang))}**")
+        e3.markdown(f"**{md_escape(sc.discount_label(s.discount, lang))}**")
 
 
 @safe_callback
@@ -350,7 +350,7 @@ def _table(setup: Setup, lang: str) -> None:
     )
     err = st.session_state.get("sc_table_error")
     if err is not None:
-        st.error(t(f"error.{err[0]}", lang, **err[1]), icon=":material/error:")
+        st.error(keyed_text(f"error.{err[0]}", err[1], lang), icon=":material/error:")
 
 
 @safe_callback

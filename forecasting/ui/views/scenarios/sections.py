@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 import numpy as np
@@ -14,6 +13,7 @@ from forecasting.errors import ShopcastError
 from forecasting.i18n import t
 from forecasting.planning import scenarios as sc
 from forecasting.ui import actions, cache, state
+from forecasting.ui.messages import keyed_text, md_escape, warning_text
 from forecasting.ui.views.scenarios.comparison import POST_DAYS, breakdown_options, cached_base_plan
 from forecasting.ui.views.scenarios.context import Setup
 from forecasting.ui.views.scenarios.editing import target_options
@@ -65,7 +65,8 @@ def problems(comp: sc.Comparison, lang: str) -> None:
     """Scenarios that could not be computed, then the range warnings and assumptions."""
     for name, key, params in comp.errors:
         st.error(
-            f"**{html.escape(name)}**: {t(f'error.{key}', lang, **params)}", icon=":material/error:"
+            f"**{md_escape(name)}**: {keyed_text(f'error.{key}', params, lang)}",
+            icon=":material/error:",
         )
     failed = {name for name, _, _ in comp.errors}
     warn = [
@@ -76,9 +77,9 @@ def problems(comp: sc.Comparison, lang: str) -> None:
     ]
     info = [w for w in comp.warnings if w.severity != "warning"]
     if warn:
-        st.warning("\n".join(f"- {w.message(lang)}" for w in warn), icon=":material/warning:")
+        st.warning("\n".join(f"- {warning_text(w, lang)}" for w in warn), icon=":material/warning:")
     if info:
-        st.info("\n".join(f"- {w.message(lang)}" for w in info), icon=":material/lightbulb:")
+        st.info("\n".join(f"- {warning_text(w, lang)}" for w in info), icon=":material/lightbulb:")
 
 
 def kpi_section(setup: Setup, comp: sc.Comparison, lang: str) -> pd.DataFrame:
@@ -96,7 +97,7 @@ def kpi_section(setup: Setup, comp: sc.Comparison, lang: str) -> pd.DataFrame:
         base = name == sc.BASELINE
         with col.container(border=True, key=f"sc_kpi_card_{i}"):
             st.metric(
-                t("sc.metric.units", lang, name=label),
+                t("sc.metric.units", lang, name=md_escape(label)),  # a label: Markdown
                 f"{row.units:,.0f}",
                 None if base else f"{row.incr_units:+,.0f} ({row.incr_units_pct:+.1f}%)",
             )
@@ -310,7 +311,7 @@ def festival_note(setup: Setup, scenarios: list[sc.Scenario], lang: str) -> str 
     return t(
         "sc.festival_lift",
         lang,
-        festival=festival_label(fest, lang),
+        festival=md_escape(festival_label(fest, lang)),  # the note may come from a JSON upload
         lift=f"{float(row['lift'].iloc[0]):.2f}",
         years=years,
     )

@@ -14,6 +14,7 @@ from forecasting.i18n import t
 from forecasting.planning import scenarios as sc
 from forecasting.schema import DS, ID, SCENARIO
 from forecasting.ui import actions, state
+from forecasting.ui.messages import error_text
 from forecasting.ui.views.scenarios.context import Setup
 from forecasting.ui.views.scenarios.session import safe_callback, selected
 
@@ -80,7 +81,7 @@ def inventory_section(setup: Setup, comp: sc.Comparison, lang: str) -> pd.DataFr
             start=pd.Timestamp(state.get("sc_cover_from") or start),
         )
     except ShopcastError as exc:
-        st.error(exc.message(lang), icon=":material/error:")
+        st.error(error_text(exc, lang), icon=":material/error:")
         return None
     shown = inventory_table(plan, lang, with_stock=bool(stock))
     labels = inventory.inventory_labels(lang)
