@@ -17,6 +17,7 @@ with guard(lang):
     data_view.mapping_editor(raw, lang)
     view = data_view.current_view(lang)
     data_view.level_controls(view, lang)
+    data_view.calendar_picker(lang)
     data_view.plan_picker(view, lang)
     data_view.data_summary(view, lang)
     data_view.history_chart(view, lang)

@@ -251,6 +251,12 @@ def train_config(freq: str) -> TrainConfig:
     for m in models:
         if m in TENSORFLOW_MODELS:
             params[m] = dict(tf)
+    country = state.get("data_country") or "CN"
+    if country != "CN":  # the default calendar leaves parameters (and stored models) as they are
+        from forecasting.data.festivals import normalize_country
+        from forecasting.models.registry import country_params
+
+        params = country_params(params, models, normalize_country(country))
     levels = sorted(int(lv) for lv in state.get("train_levels") or [])
     return TrainConfig(models=models, horizon=int(horizon), levels=levels, model_params=params)
 

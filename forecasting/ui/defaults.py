@@ -3,6 +3,29 @@
 from __future__ import annotations
 
 DEFAULT_HORIZON = {"D": 28, "W": 12, "MS": 6}
+# Holiday calendars offered on the Data page: China's e-commerce festivals first (the
+# default), then national public holidays of common markets (the holidays package).
+CALENDARS = (
+    "CN",
+    "HK",
+    "TW",
+    "SG",
+    "MY",
+    "TH",
+    "VN",
+    "ID",
+    "JP",
+    "KR",
+    "AU",
+    "US",
+    "CA",
+    "GB",
+    "DE",
+    "FR",
+    "IT",
+    "ES",
+    "NL",
+)
 LEVEL_CHOICES = (50, 80, 90, 95, 99)
 
 

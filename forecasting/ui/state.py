@@ -31,6 +31,7 @@ DEFAULTS: dict[str, Any] = {
     "data_series": [],
     "data_freq": "auto",
     "data_plan": None,  # Source of the future driver plan (prices, promotions), optional
+    "data_country": "CN",  # holiday calendar: CN festivals, or a country's public holidays
     # train page
     "train_models": None,  # None = the registry's DEFAULT_MODELS
     "train_horizon": None,  # None = a default for the data's frequency

@@ -11,7 +11,7 @@ from forecasting.charts import forecast as charts
 from forecasting.errors import ShopcastError
 from forecasting.i18n import t
 from forecasting.ui import actions, cache, state
-from forecasting.ui.defaults import base_freq, default_horizon
+from forecasting.ui.defaults import CALENDARS, base_freq, default_horizon
 from forecasting.ui.messages import error_text, finding_text, keyed_text, md_escape
 from forecasting.ui.nav import PAGES
 from forecasting.ui.widgets import level_label
@@ -308,6 +308,17 @@ def level_controls(view: DataView, lang: str) -> None:
             placeholder=t("data.series_all", lang),
             **state.bind("data_series"),
         )
+
+
+def calendar_picker(lang: str) -> None:
+    """Which holidays the models learn: China's festivals or a country's public holidays."""
+    st.selectbox(
+        t("data.calendar", lang),
+        CALENDARS,
+        format_func=lambda code: t(f"calendar.country.{code}", lang),
+        help=t("data.calendar_help", lang),
+        **state.bind("data_country"),
+    )
 
 
 def _on_level(key: str = "data_level") -> None:
