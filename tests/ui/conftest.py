@@ -20,3 +20,16 @@ def fresh_caches():
     clear_caches()
     yield
     clear_caches()
+
+
+@pytest.fixture(autouse=True)
+def store_per_test():
+    """The server's model store object follows each test's private store folder and key.
+
+    ``cache.model_store`` is a process-wide resource: without this, a store opened in
+    an earlier test of the module would keep that test's folder.
+    """
+    from forecasting.ui import cache
+
+    cache.model_store.clear()
+    yield
