@@ -155,9 +155,12 @@ def peer_snaive(train, fut, freq, h, m, levels):
 
 def peer_ets(train, fut, freq, h, m, levels):
     from statsforecast import StatsForecast
-    from statsforecast.models import AutoETS
+    from statsforecast.models import AutoETS, SeasonalNaive
 
-    sf = StatsForecast(models=[AutoETS(season_length=m)], freq=freq, n_jobs=1)
+    # fallback: AutoETS raises on some very short series (new items); they get seasonal naive
+    sf = StatsForecast(
+        models=[AutoETS(season_length=m)], freq=freq, n_jobs=1, fallback_model=SeasonalNaive(m)
+    )
     out = sf.forecast(df=train[[ID, DS, Y]], h=h, level=list(levels))
     return out.reset_index() if ID not in out.columns else out
 
@@ -189,14 +192,63 @@ def peer_prophet(train, fut, freq, h, m, levels):
     return pd.concat(parts, ignore_index=True)
 
 
+# ``--inner``/``--variants`` (development only): one inner backtest shared by several
+# selection rules, each scored as extra rows ``ensemble:<name>`` / ``auto:<name>``.
+INNER: dict = {}
+VARIANTS: dict[str, dict] = {}
+
+
 def ours(train, fut, freq, h, m, levels):
     from forecasting.models import create
+    from forecasting.models.ensemble import default_members
 
-    ens = create("ensemble").fit(train, freq)
+    params = {k: v for k, v in INNER.items() if k != "extra"}
+    if INNER.get("extra"):
+        params["members"] = [*default_members(train), *INNER["extra"]]
+    ens = create("ensemble", **params).fit(train, freq)
+    if VARIANTS:  # every variant combines the same member forecasts: predict them once
+        for mod in ens.models_.values():
+            mod.predict = _once(mod.predict)
     a = ens.predict(h, future=fut, level=levels)
     auto = ens.variant(select=True)
     b = auto.predict(h, future=fut, level=levels)
-    return a.merge(b, on=[ID, DS])
+    out = a.merge(b, on=[ID, DS])
+    for vname, opts in VARIANTS.items():
+        for select, base in ((False, "ensemble"), (True, "auto")):
+            out = out.merge(_variant(ens, select, h, opts, fut, levels, f"{base}:{vname}"))
+    return out
+
+
+def _once(predict):
+    memo = {}
+
+    def wrapped(h, **kw):
+        key = (h, tuple(kw.get("level") or ()), kw.get("align"))
+        if key not in memo:
+            memo[key] = predict(h, **kw)
+        return memo[key].copy()
+
+    return wrapped
+
+
+def _variant(ens, select, h, opts, fut, levels, alias):
+    """A sibling of the fitted ``ens`` with other selection settings, same backtest."""
+    from forecasting.schema import CUTOFF
+
+    v = ens.variant(select=select)
+    opts = dict(opts)
+    drop = opts.pop("drop", [])
+    use = opts.pop("use", None)  # inner windows kept, 0 = the most recent
+    v.params = {**v.params, **opts}
+    v.models_ = {k: m for k, m in v.models_.items() if k not in drop}
+    cv = v.calibration_[("cv", h)]
+    if use is not None:
+        cuts = sorted(cv[CUTOFF].unique(), reverse=True)
+        cv = cv[cv[CUTOFF].isin([cuts[i] for i in use if i < len(cuts)])]
+    v.calibration_ = {("cv", h): cv.drop(columns=[c for c in drop if c in cv])}
+    v.alias = alias
+    fc = v.predict(h, future=fut, level=levels)
+    return fc
 
 
 # ---------------------------------------------------------------- scoring
@@ -264,7 +316,8 @@ def run(
         frames.append(frame)
     cv = pd.concat(frames, ignore_index=True)
     mask = cv["open"] == 1 if "open" in cv else None
-    names = [n for n in (*PEERS, *OURS) if n in cv]
+    extra = [f"{b}:{v}" for v in VARIANTS for b in OURS]
+    names = [n for n in (*PEERS, *OURS, *extra) if n in cv]
     table = score(cv, train_by_cut, names, m, levels, mask)
     t = {
         "seasonal_naive": times["seasonal_naive"],
@@ -272,6 +325,7 @@ def run(
         "Prophet": times.get("Prophet", np.nan),
         "auto": times["shopcast"],
         "ensemble": times["shopcast"],
+        **{n: times["shopcast"] for n in extra},
     }
     table["wall_s"] = table["model"].map(t)
     peers = table[table["model"].isin(PEERS)]
@@ -299,7 +353,23 @@ def main() -> None:
     ap.add_argument("--series", type=int, default=None, help="limit the number of series")
     ap.add_argument("--skip-prophet", action="store_true")
     ap.add_argument("--dev", action="store_true", help="score the windows before the test ones")
+    ap.add_argument(
+        "--inner",
+        default=None,
+        help='JSON params of the shared inner backtest, e.g. {"windows":4,"step":0.5,'
+        '"extra":["theta"]} (development)',
+    )
+    ap.add_argument(
+        "--variants",
+        default=None,
+        help="JSON {name: selection params} scored on the same backtest, e.g. "
+        '{"s2":{"shrink":2},"old":{"use":[0,2],"drop":["theta"]}} (development)',
+    )
     args = ap.parse_args()
+    import json
+
+    INNER.update(json.loads(args.inner) if args.inner else {})
+    VARIANTS.update(json.loads(args.variants) if args.variants else {})
     sets = {"both": ["rossmann", "walmart"], "all": list(LOADERS)}.get(args.dataset, [args.dataset])
     if not DATA.exists() and any(s in DEFAULT_SETS for s in sets):
         sys.exit(f"{DATA} not found: the real sets need ../shared/data")

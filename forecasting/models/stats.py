@@ -26,7 +26,9 @@ class ETS(Forecaster):
 
         m = season_length(self.freq)
         model = AutoETS(season_length=m, model=self.params.get("model", "ZZZ"), alias=self.alias)
-        self.sf_ = StatsForecast(models=[model], freq=self.freq, n_jobs=1)
+        self.sf_ = StatsForecast(
+            models=[model], freq=self.freq, n_jobs=1, fallback_model=_guard(self.freq)
+        )
         self.sf_.fit(df[[ID, DS, Y]])
         if progress:
             progress(1.0, self.alias)
@@ -65,7 +67,9 @@ class ARIMA(Forecaster):
         keep = int(self.params.get("max_history", {7: 365, 52: 156, 12: 60}.get(m, 8 * m)))
         recent = df.groupby(ID, observed=True).tail(keep)
         model = AutoARIMA(season_length=m, approximation=True, alias=self.alias)
-        self.sf_ = StatsForecast(models=[model], freq=self.freq, n_jobs=1)
+        self.sf_ = StatsForecast(
+            models=[model], freq=self.freq, n_jobs=1, fallback_model=_guard(self.freq)
+        )
         with warnings.catch_warnings():  # "possible convergence problem" on every candidate
             warnings.simplefilter("ignore")
             self.sf_.fit(recent[[ID, DS, Y]])
@@ -89,7 +93,9 @@ class Theta(Forecaster):
 
         m = season_length(self.freq)
         model = AutoTheta(season_length=m, alias=self.alias)
-        self.sf_ = StatsForecast(models=[model], freq=self.freq, n_jobs=1)
+        self.sf_ = StatsForecast(
+            models=[model], freq=self.freq, n_jobs=1, fallback_model=_guard(self.freq)
+        )
         with warnings.catch_warnings():  # optimiser warnings on flat series
             warnings.simplefilter("ignore")
             self.sf_.fit(df[[ID, DS, Y]])
@@ -131,7 +137,9 @@ class Intermittent(Forecaster):
             raise ShopcastError("unknown_intermittent_method", method=method, choices=choices)
         cls_name, kwargs = _INTERMITTENT[method]
         model = getattr(sfm, cls_name)(alias=self.alias, **kwargs)
-        self.sf_ = StatsForecast(models=[model], freq=self.freq, n_jobs=1)
+        self.sf_ = StatsForecast(
+            models=[model], freq=self.freq, n_jobs=1, fallback_model=_guard(self.freq)
+        )
         # the methods assume demand >= 0: returns (negative sales) count as no demand
         self.sf_.fit(df[[ID, DS, Y]].assign(**{Y: df[Y].clip(lower=0)}))
         if progress:
@@ -139,3 +147,12 @@ class Intermittent(Forecaster):
 
     def _predict(self, h: int, future: pd.DataFrame, levels: list) -> pd.DataFrame:
         return ETS._predict(self, h, future, [])
+
+
+def _guard(freq: str):
+    """statsforecast's per-series fallback: a series on which the model itself raises (e.g.
+    AutoETS on some very short histories) gets a seasonal naive forecast instead of
+    failing the whole fit for every series."""
+    from statsforecast.models import SeasonalNaive
+
+    return SeasonalNaive(season_length=season_length(freq))
