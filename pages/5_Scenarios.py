@@ -25,6 +25,7 @@ with guard(lang):
     if setup is None or scenarios is None:
         st.stop()
     st.subheader(t("sc.compare", lang))
+    scenario_view.baseline_controls(setup, lang)
     comp = scenario_view.compare(setup, scenarios, lang)
     ids, target, band = scenario_view.chart_controls(setup, comp, lang)
     fig = scenario_charts.comparison_figure(

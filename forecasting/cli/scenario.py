@@ -65,6 +65,19 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     c.add_argument("--level", type=float, nargs="*", default=[80, 95], help="interval levels in %%")
     c.add_argument("--future", help="file with planned drivers (the baseline plan)")
     c.add_argument(
+        "--baseline",
+        choices=("plan", "none"),
+        default="plan",
+        help="compare against the future plan as given (plan, default) or with its "
+        "discounts and promotions removed (none)",
+    )
+    c.add_argument(
+        "--assume-uplift",
+        type=float,
+        help="assumed units uplift per 10 points of discount (0.2 = +20%%), used only when "
+        "the history has no discount/promotion column to learn it from (default 0.2)",
+    )
+    c.add_argument(
         "--by",
         help="KPI breakdown: a hierarchy level (e.g. 品类) or 'series' "
         "(default: the level above the series, if any)",
@@ -147,10 +160,30 @@ def cmd_scenario(args: argparse.Namespace) -> int:
         for name, _, run in fitted:
             if run.error is not None:
                 print(f"{name}: {run.error.message(args.lang)}", file=sys.stderr)
-        _print_warnings(args.lang, history, scenarios, base, hierarchy, ready)
-        fc = sc.run_scenarios(ready, base, scenarios, args.horizon, list(args.level), hierarchy)
-    by = args.by or (data.ids[-2] if len(data.ids) >= 2 else None)
-    table = _kpi_table(fc, base, scenarios, hierarchy, ready, by, args.post_days)
+        by = args.by or (data.ids[-2] if len(data.ids) >= 2 else None)
+        response = fit_scenario_response(history, hierarchy, args.assume_uplift, args.country)
+        comp = sc.compare(
+            ready,
+            base,
+            scenarios,
+            args.horizon,
+            list(args.level),
+            hierarchy,
+            by=by,
+            post_days=args.post_days,
+            history=history,
+            skip_failed=False,
+            model_column=True,
+            response=response,
+            baseline=args.baseline,
+        )
+    fc, table = comp.forecast, comp.kpis.copy()
+    # the file says what the numbers are against and where the response comes from
+    table["baseline"] = comp.baseline
+    table["response"] = comp.response.source if comp.response is not None else ""
+    for line in sc.response_summary(comp.response, comp.baseline, args.lang):
+        print(line)
+    _print_warnings(args.lang, comp.warnings)
     out, fmt = outs["out"]
     write_table(fc, out, fmt, sheet="scenarios")
     kpi_path = write_table(table, *outs["kpis"], sheet="kpis")
@@ -191,6 +224,8 @@ def _check_options(args: argparse.Namespace) -> tuple[dict[str, tuple[Path, str]
     check_apart([p for p, _ in outs.values()], [args.input, args.scenario, args.future, args.stock])
     params = check_common(args)
     check_range("--post-days", args.post_days, 0, MAX_POST_DAYS)
+    if args.assume_uplift is not None:
+        check_range("--assume-uplift", args.assume_uplift, -0.9, 10)
     check_range("--lead-time", args.lead_time, 1, MAX_HORIZON)
     if not 0 < args.service_level < 1:
         raise ShopcastError(
@@ -200,41 +235,29 @@ def _check_options(args: argparse.Namespace) -> tuple[dict[str, tuple[Path, str]
     return outs, params
 
 
-def _print_warnings(lang, history, scenarios, base, hierarchy, models) -> None:
-    """Each scenario's range warnings for each model, every distinct text once, on stderr."""
+def fit_scenario_response(history, hierarchy, assume, country):
+    """The response behind every number: learned from ``history``, or the assumption.
+
+    Per-group coefficients by the level above the series (as the page). Without a
+    discount/promotion column the assumption ``assume`` (default +20% units per 10
+    points of discount) is used, and labelled as one.
+    """
     from forecasting.planning import scenarios as sc
 
+    if assume is None:
+        assume = sc.DEFAULT_ASSUMED_UPLIFT
+    groups = sc.response_groups(hierarchy)
+    return sc.fit_response(history, groups, assume=assume, country=country)
+
+
+def _print_warnings(lang, warnings) -> None:
+    """Every distinct warning text once, on stderr."""
     shown: set[str] = set()
-    for s in scenarios:
-        for model in models:
-            for w in sc.range_warnings(history, s, base, hierarchy, model):
-                text = w.message(lang)
-                if text not in shown:
-                    shown.add(text)
-                    print(f"{t('cli.scenario_warning', lang)}: {text}", file=sys.stderr)
-
-
-def _kpi_table(fc, base, scenarios, hierarchy, models, by, post_days):
-    """KPIs of every scenario per model, stacked, with a leading ``model`` column."""
-    import pandas as pd
-
-    from forecasting.planning import scenarios as sc
-
-    futures = sc.scenario_futures(base, scenarios, hierarchy)
-    tables = []
-    for model in models:
-        k = sc.kpis(
-            fc,
-            futures,
-            model.alias,
-            scenarios,
-            by=by,
-            hierarchy=hierarchy,
-            post_days=post_days,
-        )
-        k.insert(0, "model", model.alias)
-        tables.append(k)
-    return pd.concat(tables, ignore_index=True)
+    for w in warnings:
+        text = w.message(lang)
+        if text not in shown:
+            shown.add(text)
+            print(f"{t('cli.scenario_warning', lang)}: {text}", file=sys.stderr)
 
 
 def _write_inventory(args: argparse.Namespace, fc, models, path: Path, fmt: str) -> Path:

@@ -26,6 +26,7 @@ from tests.ui.apptest import (
     result_of,
     shown,
     texts,
+    upload,
 )
 
 
@@ -194,7 +195,11 @@ def test_a_failing_prediction_keeps_the_last_results_on_screen(monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("simulated failure")
 
-    monkeypatch.setattr(sc, "predict_scenario", broken)
+    # a slider change multiplies the cached no-promotion forecast by the response
+    import importlib
+
+    compare_module = importlib.import_module("forecasting.planning.scenarios.compare")
+    monkeypatch.setattr(compare_module, "apply_response", broken)
     _widget(at, "slider", "discount").set_value(12).run()
     no_exceptions(at)
     assert t("ui.error.unexpected", "zh") in alerts(at)
@@ -223,6 +228,17 @@ def test_category_level_kpis_targets_and_stock_plan():
     # the skincare-only scenario changes skincare, not homeware
     skin = k[(k["scenario"] == "护肤 双11 75折 + 直播")].set_index("group")
     assert skin.loc["护肤", "incr_units"] != 0 and skin.loc["家居", "incr_units"] == 0
+
+    # the baseline is stated, and the user switches it to "no promotion"
+    assert comp.baseline == "plan" and t("response.baseline.plan", "zh") in texts(at)
+    assert comp.response is not None and comp.response.source == sc.LEARNED
+    at.radio(key="_w_sc_baseline").set_value("none").run()
+    no_exceptions(at)
+    none = last_comparison(at)
+    assert none.baseline == "none" and t("response.baseline.none", "zh") in texts(at)
+    units = none.kpis[none.kpis["level"] == "total"].set_index("scenario")["units"]
+    assert units["baseline"] < k[k["level"] == "total"].set_index("scenario")["units"]["baseline"]
+    at.radio(key="_w_sc_baseline").set_value("plan").run()
 
     # target picker: one category
     _widget(at, "selectbox", "target").set_value("品类：彩妆").run()
@@ -253,6 +269,30 @@ def test_category_level_kpis_targets_and_stock_plan():
     sheets = pd.read_excel(io.BytesIO(wb), sheet_name=None)
     assert list(sheets) == ["KPI", "预测", "情景定义"]
     assert t("scenario.kpi.incr_gmv", "zh") in sheets["KPI"].columns
+
+
+def test_without_drivers_the_page_offers_a_labelled_assumption():
+    """No discount/promotion column: said so, and the user's assumption drives the KPIs."""
+    frame = pd.read_csv(SAMPLE / "shop_sales.csv", encoding="utf-8-sig")
+    frame = frame[frame["商品"].isin(sorted(frame["商品"].unique())[:4])]
+    bare = frame[["日期", "品类", "商品", "销量"]].to_csv(index=False).encode("utf-8")
+    at = open_page(new_app(), "data")
+    upload(at, "bare.csv", bare)
+    no_exceptions(at)
+    at = open_page(at, "scenarios")
+    at.button(key="sc_train").click().run()
+    at.button(key="sc_preset_618").click().run()
+    no_exceptions(at)
+    assert any(t("response.unknown", "zh") in w for w in alerts(at, "warning"))
+    comp = last_comparison(at)
+    assert comp.response.source == sc.ASSUMED and comp.response.per_10pts == pytest.approx(0.2)
+    assert t("response.assumed", "zh", per10="+20%") in texts(at)
+    incr = comp.kpis.set_index("scenario")["window_incr_pct"].dropna()
+    assert (incr > 10).all()  # 25% off at +20% per 10 points: never a silent tiny number
+    at.number_input(key="_w_sc_assume").set_value(10.0).run()
+    no_exceptions(at)
+    assert last_comparison(at).response.per_10pts == pytest.approx(0.1)
+    assert t("response.assumed", "zh", per10="+10%") in texts(at)
 
 
 # ------------------------------------------------------------------ helpers, no app

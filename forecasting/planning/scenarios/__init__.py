@@ -5,24 +5,29 @@ flag, list price) of chosen series over a date window, plus two clearly labelled
 assumptions applied after the model (a traffic/ad multiplier and a manual
 adjustment for effects never seen in history).
 
-The effect of a discount or a promotion is never a hard-coded multiplier: the
-changed driver plan is fed to the *same fitted model* (``model.predict(h,
-future=...)``), so the response is whatever the model learned from history.
-Nothing here trains a model. The functions are pure (frames in, frames out), so
-the dashboard can cache each scenario's forecast separately and a slider moving
-one scenario re-predicts only that scenario.
+One response model behind every number: :func:`fit_response` estimates, from the
+history's own variation, how units respond to the discount, the promotion flag and
+the list price (pooled log-linear, shrunk per category, with standard errors; the
+discount effect constrained >= 0). The fitted model forecasts the plan *without*
+promotion once; the baseline (the uploaded plan, or no promotion) and every
+scenario are that forecast times ``exp(response)`` — monotone in the discount,
+extrapolated with a wider interval beyond the deepest discount in history. Data
+without a discount/promotion column gets a user's *assumption*, labelled as one.
+Nothing here trains a forecasting model, and a slider change is a multiplication.
 
 Flow::
 
     base = base_plan(model, h)                         # neutral or uploaded plan
-    comp = compare(model, base, scenarios, h, by="品类", hierarchy=hier)
+    resp = fit_response(history, response_groups(hier))
+    comp = compare(model, base, scenarios, h, by="品类", hierarchy=hier,
+                   response=resp, baseline="plan")     # or "none": no promotion
     comp.forecast, comp.kpis, comp.warnings            # baseline + each scenario
 
 Modules: ``spec`` (the definition and its field checks), ``files`` (JSON and
 tables), ``presets`` (festival scenarios), ``targets`` (hierarchy and target
 series), ``apply`` (changed plans and their forecasts), ``kpis``, ``response``
-(learned response, festival lift), ``warnings`` (range checks) and ``compare``
-(all of it in one call).
+(the fitted response, what a model learned, festival lift), ``warnings`` (range
+checks) and ``compare`` (all of it in one call).
 
 Fractions everywhere in the definition: ``discount=0.25`` is 25% off (七五折),
 ``price_change=0.05`` is +5% list price, ``manual_adjustment=-0.1`` is -10%.
@@ -39,6 +44,7 @@ from forecasting.planning.scenarios.apply import (
     scenario_futures,
 )
 from forecasting.planning.scenarios.compare import (
+    BASELINES,
     Comparison,
     compare,
     comparison_kpis,
@@ -60,7 +66,23 @@ from forecasting.planning.scenarios.presets import (
     discount_label,
     presets,
 )
-from forecasting.planning.scenarios.response import estimate_response, festival_lift
+from forecasting.planning.scenarios.response import (
+    ASSUMED,
+    DEFAULT_ASSUMED_UPLIFT,
+    LEARNED,
+    UNKNOWN,
+    Response,
+    apply_response,
+    assumed_response,
+    can_learn,
+    estimate_response,
+    festival_lift,
+    fit_response,
+    neutral_plan,
+    response_groups,
+    response_summary,
+    response_table,
+)
 from forecasting.planning.scenarios.spec import (
     ALL,
     BASELINE,
@@ -83,6 +105,20 @@ from forecasting.planning.scenarios.warnings import range_warnings
 
 __all__ = [
     "ALL",
+    "ASSUMED",
+    "BASELINES",
+    "DEFAULT_ASSUMED_UPLIFT",
+    "LEARNED",
+    "UNKNOWN",
+    "Response",
+    "apply_response",
+    "assumed_response",
+    "can_learn",
+    "fit_response",
+    "neutral_plan",
+    "response_groups",
+    "response_summary",
+    "response_table",
     "BASELINE",
     "DISCOUNT",
     "FORMAT",

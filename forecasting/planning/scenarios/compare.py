@@ -12,15 +12,30 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from forecasting.errors import ShopcastError
-from forecasting.planning.scenarios.apply import as_models, predict_scenario, scenario_futures
+from forecasting.planning.scenarios.apply import (
+    apply_scenario,
+    as_models,
+    predict_scenario,
+    scenario_futures,
+)
 from forecasting.planning.scenarios.files import check_unique
 from forecasting.planning.scenarios.kpis import kpis
-from forecasting.planning.scenarios.spec import Scenario, ScenarioWarning
+from forecasting.planning.scenarios.response import (
+    ASSUMED,
+    LEARNED,
+    LOG_PRICE,
+    Response,
+    apply_response,
+    neutral_plan,
+)
+from forecasting.planning.scenarios.spec import BASELINE, DISCOUNT, Scenario, ScenarioWarning
+from forecasting.planning.scenarios.targets import scenario_mask
 from forecasting.planning.scenarios.warnings import range_warnings
-from forecasting.schema import DEFAULT_LEVELS, SCENARIO
+from forecasting.schema import DEFAULT_LEVELS, DS, ID, SCENARIO
 
 if TYPE_CHECKING:
     from forecasting.models.base import Forecaster
@@ -29,6 +44,11 @@ if TYPE_CHECKING:
 Predict = Callable[[Scenario | None, pd.DataFrame | None], pd.DataFrame]
 # (model, scenario) -> its warnings
 Warn = Callable[["Forecaster", Scenario], list[ScenarioWarning]]
+
+PLAN, NONE = "plan", "none"  # the baseline: the uploaded plan, or no promotion at all
+BASELINES = (PLAN, NONE)
+# range warnings about the forecasting model's own driver response, moot with a Response
+_MODEL_RESPONSE_WARNINGS = {"model_ignores_drivers", "discount_above_range", "no_driver"}
 
 
 @dataclass
@@ -47,6 +67,9 @@ class Comparison:
         h: horizon in periods.
         by: the KPI breakdown (``None`` = totals only).
         seconds: how long the caller waited for it (set by the caller).
+        response: the response behind the scenario numbers (``None``: the models
+            re-predicted each changed plan).
+        baseline: ``"plan"`` (the uploaded future plan) or ``"none"`` (no promotion).
     """
 
     forecast: pd.DataFrame
@@ -58,6 +81,8 @@ class Comparison:
     h: int = 0
     by: str | None = None
     seconds: float = 0.0
+    response: Response | None = None
+    baseline: str = PLAN
 
 
 def compare(
@@ -75,6 +100,9 @@ def compare(
     model_column: bool | None = None,
     predict: Predict | None = None,
     warn: Warn | None = None,
+    response: Response | None = None,
+    baseline: str = PLAN,
+    neutral_forecast: pd.DataFrame | None = None,
 ) -> Comparison:
     """Forecast the baseline and every scenario, then their KPIs and warnings.
 
@@ -99,6 +127,15 @@ def compare(
             baseline), e.g. a cached one; default ``predict_scenario``.
         warn: ``warn(model, scenario)``, e.g. a cached one; default
             ``range_warnings`` against ``history``.
+        response: one response model behind every number (:func:`fit_response`):
+            the models forecast the plan *without* promotion once, and the
+            baseline and every scenario are that forecast times the response to
+            their drivers (``predict`` is then ignored). ``None``: the models
+            re-predict each changed plan.
+        baseline: ``"plan"`` (``base_future`` as uploaded) or ``"none"`` (its
+            discounts and promotions removed); scenarios change the chosen one.
+        neutral_forecast: the models' forecast of ``neutral_plan(base_future)``
+            (e.g. cached), with ``response``.
 
     Returns:
         The :class:`Comparison`.
@@ -106,7 +143,19 @@ def compare(
     models = as_models(models)
     scenarios = list(scenarios)
     check_unique(scenarios, "scenarios")
-    if predict is None:
+    if baseline not in BASELINES:
+        raise ShopcastError(
+            "option_choice", option="baseline", value=baseline, choices=", ".join(BASELINES)
+        )
+    if baseline == NONE:
+        base_future = neutral_plan(base_future)
+    if response is not None:
+        if neutral_forecast is None:
+            neutral_forecast = predict_scenario(
+                models, neutral_plan(base_future), None, h, levels, hierarchy
+            )
+        predict = responder(response, neutral_forecast, base_future, hierarchy)
+    elif predict is None:
 
         def predict(scenario: Scenario | None, baseline: pd.DataFrame | None) -> pd.DataFrame:
             return predict_scenario(models, base_future, scenario, h, levels, hierarchy, baseline)
@@ -116,7 +165,73 @@ def compare(
     aliases = [m.alias for m in models]
     table = comparison_kpis(forecast, futures, aliases, ok, by, hierarchy, post_days, model_column)
     warnings = scenario_warnings(models, base_future, scenarios, hierarchy, history, warn)
-    return Comparison(forecast, futures, ok, table, warnings, errors, h, by)
+    if response is not None:
+        warnings = [w for w in warnings if w.key not in _MODEL_RESPONSE_WARNINGS]
+        warnings += response_warnings(response, futures, ok)
+    return Comparison(
+        forecast, futures, ok, table, warnings, errors, h, by, response=response, baseline=baseline
+    )
+
+
+def responder(
+    response: Response,
+    neutral_forecast: pd.DataFrame,
+    base_future: pd.DataFrame,
+    hierarchy: pd.DataFrame | Mapping | None = None,
+) -> Predict:
+    """``predict(scenario, baseline)`` by the response: no model call, a multiplication.
+
+    The neutral forecast (no promotion) times the response to each plan's drivers;
+    a scenario's assumed ``post_multiplier`` multiplies its window as usual.
+    """
+    neutral_fc = neutral_forecast.drop(columns=[SCENARIO], errors="ignore")
+    neutral = neutral_plan(base_future)
+
+    def predict(scenario: Scenario | None, _baseline: pd.DataFrame | None) -> pd.DataFrame:
+        plan = base_future if scenario is None else apply_scenario(base_future, scenario, hierarchy)
+        fc = apply_response(response, neutral_fc, neutral, plan)
+        if scenario is not None and scenario.post_multiplier != 1.0:
+            mask = scenario_mask(fc, scenario, hierarchy)
+            factor = np.where(mask, scenario.post_multiplier, 1.0)
+            for col in fc.columns:
+                if col not in (ID, DS):
+                    fc[col] = fc[col].to_numpy(dtype=float) * factor
+        fc.insert(2, SCENARIO, BASELINE if scenario is None else scenario.name)
+        return fc
+
+    return predict
+
+
+def response_warnings(
+    response: Response, futures: Mapping[str, pd.DataFrame], scenarios: Sequence[Scenario]
+) -> list[ScenarioWarning]:
+    """What the response behind the numbers cannot know, scenario by scenario."""
+    out: list[ScenarioWarning] = []
+    for scn in scenarios:
+        if not scn.changes_drivers:
+            continue
+        if scn.price_change and LOG_PRICE not in response.coef:
+            out.append(ScenarioWarning("response_no_price", {"name": scn.name}))
+        if response.source == LEARNED:
+            plan = futures.get(scn.name)
+            deepest = (
+                float(pd.to_numeric(plan[DISCOUNT], errors="coerce").max())
+                if plan is not None and DISCOUNT in plan
+                else 0.0
+            )
+            if deepest > response.max_discount + 1e-9:
+                params = {
+                    "name": scn.name,
+                    "value": f"{deepest:.0%}",
+                    "max": f"{response.max_discount:.0%}",
+                }
+                out.append(ScenarioWarning("response_beyond", params))
+        elif response.source == ASSUMED:
+            params = {"name": scn.name, "per10": f"{response.per_10pts:+.0%}"}
+            out.append(ScenarioWarning("response_assumed", params, "info"))
+        else:
+            out.append(ScenarioWarning("response_unknown", {"name": scn.name}))
+    return out
 
 
 def scenario_forecasts(

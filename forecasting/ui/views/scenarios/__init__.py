@@ -43,6 +43,7 @@ from forecasting.ui.views.scenarios.editing import (
 from forecasting.ui.views.scenarios.editor import editor, uploader_hints
 from forecasting.ui.views.scenarios.sections import (
     RESPONSE_VALUES,
+    baseline_controls,
     chart_controls,
     festival_note,
     kpi_section,
@@ -66,6 +67,7 @@ __all__ = [
     "MAX_SCENARIOS",
     "POST_DAYS",
     "RESPONSE_VALUES",
+    "baseline_controls",
     "Comparison",
     "Setup",
     "apply_delta",

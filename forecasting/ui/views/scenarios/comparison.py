@@ -1,9 +1,11 @@
 """The page's one cached library call: baseline and scenario forecasts, KPIs, warnings.
 
-Every scenario's forecast is cached by ``st.cache_data`` under the data key +
-model key + horizon + plan + the scenario's *effect* (its definition without
-name and note, so renaming costs nothing); the fitted model comes from the
-shared ``st.cache_resource`` slot of ``cache.fitted_model``.
+The model's forecast of the plan without promotion is cached by ``st.cache_data``
+under the data key + model key + horizon + plan, and so is the fitted response;
+the baseline and every scenario are that forecast times the response (the same
+``scenarios.compare`` call as the ``scenario`` command), so a slider change is a
+multiplication. The fitted model comes from the shared ``st.cache_resource`` slot
+of ``cache.fitted_model``.
 """
 
 from __future__ import annotations
@@ -86,6 +88,8 @@ def compare(setup: Setup, scenarios: list[sc.Scenario], lang: str) -> sc.Compari
                 h,
                 tuple(s.key for s in scenarios),
                 by or "",
+                baseline_kind(),
+                assumed_uplift(),
                 _setup=setup,
                 _scenarios=scenarios,
             )
@@ -121,17 +125,24 @@ def _compare_cached(
     h: int,
     scenario_keys: tuple,
     by: str,
+    baseline: str,
+    assume: float,
     _setup: Setup,
     _scenarios: list[sc.Scenario],
 ) -> sc.Comparison:
-    """``scenarios.compare`` with each scenario's forecast and warnings cached on their own."""
+    """``scenarios.compare`` with the fitted response on a cached no-promotion forecast.
+
+    The model forecasts the plan without promotion once (cached); the baseline and
+    every scenario are that forecast times the response (a multiplication), so a
+    slider change costs no model call — the same numbers as the ``scenario`` command.
+    """
     s = _setup
     keys = (data_key, name, model_key, plan_key, hier_key, levels)
     base = cached_base_plan(data_key, name, model_key, plan_key, h, _model=s.model, _plan=s.plan)
-
-    def predict(scn: sc.Scenario | None, baseline: pd.DataFrame | None) -> pd.DataFrame:
-        effect = "" if scn is None else effect_key(scn)
-        return _forecast(*keys, h, effect, _setup=s, _base=base, _scenario=scn, _baseline=baseline)
+    neutral = _forecast(
+        *keys, h, "neutral", _setup=s, _base=sc.neutral_plan(base), _scenario=None, _baseline=None
+    )
+    resp = fitted_response(data_key, hier_key, assume, _setup=s)
 
     def warn(model: Forecaster, scn: sc.Scenario) -> list[sc.ScenarioWarning]:
         return _warnings(*keys[:5], h, scn.key, _setup=s, _base=base, _scenario=scn)
@@ -145,9 +156,34 @@ def _compare_cached(
         s.hierarchy,
         by=by or None,
         post_days=POST_DAYS,
-        predict=predict,
         warn=warn,
+        response=resp,
+        baseline=baseline,
+        neutral_forecast=neutral,
     )
+
+
+def baseline_kind() -> str:
+    """The baseline the user chose: ``"plan"`` or ``"none"``."""
+    kind = state.get("sc_baseline")
+    return kind if kind in sc.BASELINES else "plan"
+
+
+def assumed_uplift() -> float:
+    """The user's assumption, as a fraction per 10 points of discount (0.2 = +20%)."""
+    try:
+        return float(state.get("sc_assume")) / 100
+    except (TypeError, ValueError):
+        return sc.DEFAULT_ASSUMED_UPLIFT
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def fitted_response(data_key: str, hier_key: str, assume: float, _setup: Setup) -> sc.Response:
+    """The response behind every scenario number (learned, or the user's assumption)."""
+    groups = sc.response_groups(_setup.hierarchy)
+    params = getattr(_setup.model, "params", None)  # the model's festival calendar, as the CLI
+    country = params.get("country") if isinstance(params, dict) else None
+    return sc.fit_response(_setup.model.train_, groups, assume=assume, country=country)
 
 
 def effect_key(scenario: sc.Scenario) -> str:

@@ -9,17 +9,16 @@ import pandas as pd
 import streamlit as st
 
 from forecasting.charts.forecast import series_label
-from forecasting.errors import ShopcastError
 from forecasting.i18n import t
 from forecasting.planning import scenarios as sc
-from forecasting.ui import actions, cache, state
+from forecasting.ui import actions, state
 from forecasting.ui.messages import keyed_text, md_escape, warning_text
-from forecasting.ui.views.scenarios.comparison import POST_DAYS, breakdown_options, cached_base_plan
+from forecasting.ui.views.scenarios.comparison import POST_DAYS, breakdown_options
 from forecasting.ui.views.scenarios.context import Setup
 from forecasting.ui.views.scenarios.editing import target_options
 from forecasting.ui.views.scenarios.session import selected
 
-RESPONSE_VALUES = (0.1, 0.2, 0.3)
+RESPONSE_VALUES = (0.1, 0.2, 0.3, 0.4)
 PLOT = {"theme": None, "config": {"displaylogo": False}}
 
 
@@ -191,71 +190,63 @@ def kpi_table(kpis: pd.DataFrame, lang: str) -> pd.DataFrame:
     return out.rename(columns=sc.kpi_labels(lang))
 
 
-# -------------------------------------------------------------- response
+# -------------------------------------------------------------- baseline & response
+def baseline_controls(setup: Setup, lang: str) -> None:
+    """What the scenarios are compared against, and the assumption when nothing is learned."""
+    from forecasting.ui.views.scenarios.comparison import assumed_uplift, fitted_response
+
+    st.radio(
+        t("response.baseline.label", lang),
+        list(sc.BASELINES),
+        format_func=lambda k: t(f"response.baseline.opt.{k}", lang),
+        horizontal=True,
+        **state.bind("sc_baseline"),
+    )
+    if not sc.can_learn(setup.model.train_):
+        st.warning(t("response.unknown", lang), icon=":material/warning:")
+        st.number_input(
+            t("response.assume_label", lang),
+            min_value=-50.0,
+            max_value=200.0,
+            step=5.0,
+            help=t("response.assume_help", lang),
+            **state.bind("sc_assume"),
+        )
+    resp = fitted_response(setup.result.data_key, setup.hier_key, assumed_uplift(), _setup=setup)
+    kind = state.get("sc_baseline") if state.get("sc_baseline") in sc.BASELINES else "plan"
+    st.caption("  \n".join(sc.response_summary(resp, kind, lang)))
+
+
 def response_section(setup: Setup, scenarios: list[sc.Scenario], lang: str) -> None:
-    """The festival lift seen in history and the discount response the model learned."""
+    """The festival lift seen in history and the response behind every scenario number."""
     from forecasting.charts.scenarios import response_figure
 
     with st.expander(t("sc.resp.section", lang), expanded=True):
         note = festival_note(setup, scenarios, lang)
         if note:
             st.markdown(note)
-        r = response(setup, scenarios, lang)
+        r = response(setup, lang)
         if r is not None:
             st.markdown(response_text(r, lang))
             st.plotly_chart(response_figure(r, lang), key="sc_resp_chart", **PLOT)
-            st.caption(t("scenario.response.method", lang))
+            st.caption(t("response.method", lang))
 
 
-def response(setup: Setup, scenarios: list[sc.Scenario], lang: str) -> pd.DataFrame | None:
-    """The discount response the model learned, in the edited scenario's window (cached).
+def response(setup: Setup, lang: str) -> pd.DataFrame | None:
+    """The fitted response curve (the one the KPIs use), or None when none is known.
 
     Returns:
-        ``scenarios.estimate_response`` output, or None when it cannot be measured.
+        ``scenarios.response_table`` output.
     """
-    train = setup.model.train_
-    if sc.DISCOUNT not in train.columns:
-        st.caption(t("sc.resp.no_driver", lang))
-        return None
-    i = selected(scenarios)
-    s = scenarios[i] if scenarios else None
-    last = setup.first + pd.Timedelta(days=400)
-    a, b = s.window if s is not None else (setup.first, setup.first + pd.Timedelta(days=6))
-    a, b = max(a, setup.first), min(b, last)
-    if b < a:
-        st.caption(t("sc.resp.outside", lang))
-        return None
-    try:
-        ids = sc.target_ids(s, setup.ids, setup.hierarchy) if s is not None else setup.ids
-    except ShopcastError:
-        return None  # the warnings above already name the bad target
-    h = len(pd.date_range(setup.first, b, freq=setup.freq))
-    with st.spinner(t("sc.resp.computing", lang)):
-        r = _response(*setup.keys, h, a.isoformat(), b.isoformat(), tuple(ids), _setup=setup)
-    return r
+    from forecasting.ui.views.scenarios.comparison import assumed_uplift, fitted_response
 
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def _response(
-    data_key: str,
-    name: str,
-    model_key: str,
-    plan_key: str,
-    hier_key: str,
-    levels: tuple,
-    h: int,
-    start: str,
-    end: str,
-    ids: tuple,
-    _setup: Setup,
-) -> pd.DataFrame:
-    base = cached_base_plan(
-        data_key, name, model_key, plan_key, h, _model=_setup.model, _plan=_setup.plan
-    )
-    with cache.PREDICT_LOCK:
-        return sc.estimate_response(
-            _setup.model, base, sc.DISCOUNT, RESPONSE_VALUES, window=(start, end), series=list(ids)
-        )
+    resp = fitted_response(setup.result.data_key, setup.hier_key, assumed_uplift(), _setup=setup)
+    if resp.source == sc.UNKNOWN:
+        st.caption(t("response.unknown", lang))
+        return None
+    if resp.source == sc.ASSUMED:
+        st.caption(t("response.assumed", lang, per10=f"{resp.per_10pts:+.0%}"))
+    return sc.response_table(resp, RESPONSE_VALUES)
 
 
 def response_text(r: pd.DataFrame, lang: str) -> str:

@@ -29,6 +29,8 @@ DEFAULTS: dict[str, Any] = {
     "sc_view": None,  # chart target label
     "sc_band": None,  # band level shaded in the chart
     "sc_by": None,  # KPI breakdown level
+    "sc_baseline": "plan",  # "plan" (the uploaded future plan) or "none" (no promotion)
+    "sc_assume": 20.0,  # % more units per 10 points of discount, when nothing can be learned
     "sc_lead": None,  # None = the edited scenario's window length
     "sc_review": 0,
     "sc_service": 95,
