@@ -173,6 +173,8 @@ def peer_prophet(train, fut, freq, h, m, levels):
     drivers = [c for c in train.columns if c not in (ID, DS, Y)]
     parts = []
     for uid, g in train.groupby(ID):
+        if g[Y].notna().sum() < 2:  # Prophet cannot fit fewer than 2 points: no forecast
+            continue
         regs = [c for c in drivers if g[c].nunique() > 1]
         p = Prophet()  # default settings; drivers as extra regressors
         for c in regs:
