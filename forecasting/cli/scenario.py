@@ -38,6 +38,9 @@ KPI_SHOWN = (
     "incr_units_pct",
     "incr_gmv_pct",
     "post_incr_pct",
+    "pulled_forward_units",
+    "cannibalised_units",
+    "net_incr_units",
     "peak_day",
 )
 OUT_FORMATS = ("csv", "xlsx")
@@ -162,6 +165,9 @@ def cmd_scenario(args: argparse.Namespace) -> int:
                 print(f"{name}: {run.error.message(args.lang)}", file=sys.stderr)
         by = args.by or (data.ids[-2] if len(data.ids) >= 2 else None)
         response = fit_scenario_response(history, hierarchy, args.assume_uplift, args.country)
+        after = sc.fit_after_effects(
+            history, sc.response_groups(hierarchy), args.post_days, args.country
+        )
         comp = sc.compare(
             ready,
             base,
@@ -176,12 +182,15 @@ def cmd_scenario(args: argparse.Namespace) -> int:
             model_column=True,
             response=response,
             baseline=args.baseline,
+            after_effects=after,
         )
     fc, table = comp.forecast, comp.kpis.copy()
     # the file says what the numbers are against and where the response comes from
     table["baseline"] = comp.baseline
     table["response"] = comp.response.source if comp.response is not None else ""
     for line in sc.response_summary(comp.response, comp.baseline, args.lang):
+        print(line)
+    for line in sc.after_summary(comp.after_effects, args.lang):
         print(line)
     _print_warnings(args.lang, comp.warnings)
     out, fmt = outs["out"]

@@ -196,10 +196,19 @@ def test_cli_and_compare_show_the_same_numbers(panel, tmp_path, capsys):
     base = sc.base_plan(model, 28)
     response = sc.fit_response(history, assume=sc.DEFAULT_ASSUMED_UPLIFT)
     neutral = sc.predict_scenario(model, sc.neutral_plan(base), None, 28, [80])
+    after = sc.fit_after_effects(history)  # the page's dip and cannibalisation, as the CLI's
     page = sc.compare(
-        model, base, scns, 28, [80], response=response, neutral_forecast=neutral
+        model,
+        base,
+        scns,
+        28,
+        [80],
+        response=response,
+        neutral_forecast=neutral,
+        after_effects=after,
     ).kpis.set_index("scenario")
-    for col in ("units", "incr_units_pct", "window_units", "window_incr_pct"):
+    cols = ("units", "incr_units_pct", "window_units", "window_incr_pct", "pulled_forward_units")
+    for col in cols:
         np.testing.assert_allclose(
             cli.loc[page.index, col].to_numpy(dtype=float),
             page[col].to_numpy(dtype=float),

@@ -228,6 +228,14 @@ def test_category_level_kpis_targets_and_stock_plan():
     # the skincare-only scenario changes skincare, not homeware
     skin = k[(k["scenario"] == "护肤 双11 75折 + 直播")].set_index("group")
     assert skin.loc["护肤", "incr_units"] != 0 and skin.loc["家居", "incr_units"] == 0
+    # the after-effects are separate KPI lines, with what history says about them
+    assert comp.after_effects is not None and comp.after_effects.dip_estimable
+    assert {"pulled_forward_units", "cannibalised_units", "net_incr_units"} <= set(k.columns)
+    shown_text = texts(at)
+    assert "从活动后提前的销量：" in shown_text and "从同品类其他商品转移：" in shown_text
+    assert "促销后 7 天的回落" in shown_text
+    kpi_shown = _table(at, t("scenario.kpi.pulled_forward_units", "zh"))
+    assert t("scenario.kpi.net_incr_units", "zh") in kpi_shown.columns
 
     # the baseline is stated, and the user switches it to "no promotion"
     assert comp.baseline == "plan" and t("response.baseline.plan", "zh") in texts(at)

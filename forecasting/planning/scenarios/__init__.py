@@ -19,15 +19,19 @@ Flow::
 
     base = base_plan(model, h)                         # neutral or uploaded plan
     resp = fit_response(history, response_groups(hier))
+    after = fit_after_effects(history, response_groups(hier))   # dip, cannibalisation
     comp = compare(model, base, scenarios, h, by="品类", hierarchy=hier,
-                   response=resp, baseline="plan")     # or "none": no promotion
+                   response=resp, baseline="plan",      # or "none": no promotion
+                   after_effects=after)
     comp.forecast, comp.kpis, comp.warnings            # baseline + each scenario
 
 Modules: ``spec`` (the definition and its field checks), ``files`` (JSON and
 tables), ``presets`` (festival scenarios), ``targets`` (hierarchy and target
-series), ``apply`` (changed plans and their forecasts), ``kpis``, ``response``
-(the fitted response, what a model learned, festival lift), ``warnings`` (range
-checks) and ``compare`` (all of it in one call).
+series), ``apply`` (changed plans and their forecasts), ``kpis``, ``elasticity``
+(the fitted response), ``aftereffects`` (the pull-forward dip after a promotion and
+the units taken from other products of the category, estimated from history and
+shown as separate KPI lines), ``response`` (what a model learned, festival lift),
+``warnings`` (range checks) and ``compare`` (all of it in one call).
 
 Fractions everywhere in the definition: ``discount=0.25`` is 25% off (七五折),
 ``price_change=0.05`` is +5% list price, ``manual_adjustment=-0.1`` is -10%.
@@ -36,6 +40,12 @@ KPI percentages (``*_pct`` columns) are in percent.
 
 from __future__ import annotations
 
+from forecasting.planning.scenarios.aftereffects import (
+    AfterEffects,
+    after_factors,
+    after_summary,
+    fit_after_effects,
+)
 from forecasting.planning.scenarios.apply import (
     apply_scenario,
     base_plan,
@@ -104,6 +114,10 @@ from forecasting.planning.scenarios.targets import (
 from forecasting.planning.scenarios.warnings import range_warnings
 
 __all__ = [
+    "AfterEffects",
+    "after_factors",
+    "after_summary",
+    "fit_after_effects",
     "ALL",
     "ASSUMED",
     "BASELINES",

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting.errors import ShopcastError
+from forecasting.planning.scenarios.aftereffects import AfterEffects, after_factors
 from forecasting.planning.scenarios.apply import (
     apply_scenario,
     as_models,
@@ -70,6 +71,9 @@ class Comparison:
         response: the response behind the scenario numbers (``None``: the models
             re-predicted each changed plan).
         baseline: ``"plan"`` (the uploaded future plan) or ``"none"`` (no promotion).
+        after_effects: the pull-forward dip and cannibalisation behind the numbers
+            (``None``: not applied).
+        after: ``scenario, unique_id, ds, dip, cannibal``: the multipliers applied.
     """
 
     forecast: pd.DataFrame
@@ -83,6 +87,8 @@ class Comparison:
     seconds: float = 0.0
     response: Response | None = None
     baseline: str = PLAN
+    after_effects: AfterEffects | None = None
+    after: pd.DataFrame | None = None
 
 
 def compare(
@@ -103,6 +109,7 @@ def compare(
     response: Response | None = None,
     baseline: str = PLAN,
     neutral_forecast: pd.DataFrame | None = None,
+    after_effects: AfterEffects | None = None,
 ) -> Comparison:
     """Forecast the baseline and every scenario, then their KPIs and warnings.
 
@@ -136,6 +143,10 @@ def compare(
             discounts and promotions removed); scenarios change the chosen one.
         neutral_forecast: the models' forecast of ``neutral_plan(base_future)``
             (e.g. cached), with ``response``.
+        after_effects: with ``response``: the pull-forward dip after promotion runs
+            and the cannibalisation of other products of a category
+            (:func:`~.aftereffects.fit_after_effects`) multiply each plan's
+            forecast, and the KPIs show them as separate lines.
 
     Returns:
         The :class:`Comparison`.
@@ -149,12 +160,15 @@ def compare(
         )
     if baseline == NONE:
         base_future = neutral_plan(base_future)
+    factors: dict[str, pd.DataFrame] = {}
     if response is not None:
         if neutral_forecast is None:
             neutral_forecast = predict_scenario(
                 models, neutral_plan(base_future), None, h, levels, hierarchy
             )
-        predict = responder(response, neutral_forecast, base_future, hierarchy)
+        predict = responder(
+            response, neutral_forecast, base_future, hierarchy, after_effects, factors
+        )
     elif predict is None:
 
         def predict(scenario: Scenario | None, baseline: pd.DataFrame | None) -> pd.DataFrame:
@@ -163,14 +177,25 @@ def compare(
     forecast, ok, errors = scenario_forecasts(predict, scenarios, skip_failed)
     futures = scenario_futures(base_future, ok, hierarchy)
     aliases = [m.alias for m in models]
-    table = comparison_kpis(forecast, futures, aliases, ok, by, hierarchy, post_days, model_column)
+    after = _after_frame(factors) if response is not None and after_effects is not None else None
+    table = comparison_kpis(
+        forecast, futures, aliases, ok, by, hierarchy, post_days, model_column, after
+    )
     warnings = scenario_warnings(models, base_future, scenarios, hierarchy, history, warn)
     if response is not None:
         warnings = [w for w in warnings if w.key not in _MODEL_RESPONSE_WARNINGS]
         warnings += response_warnings(response, futures, ok)
-    return Comparison(
-        forecast, futures, ok, table, warnings, errors, h, by, response=response, baseline=baseline
-    )
+    comp = Comparison(forecast, futures, ok, table, warnings, errors, h, by)
+    comp.response, comp.baseline = response, baseline
+    if response is not None:
+        comp.after_effects, comp.after = after_effects, after
+    return comp
+
+
+def _after_frame(factors: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """The after-effect multipliers of every plan, stacked with a ``scenario`` column."""
+    parts = [f.assign(**{SCENARIO: name}) for name, f in factors.items()]
+    return pd.concat(parts, ignore_index=True)
 
 
 def responder(
@@ -178,11 +203,16 @@ def responder(
     neutral_forecast: pd.DataFrame,
     base_future: pd.DataFrame,
     hierarchy: pd.DataFrame | Mapping | None = None,
+    after_effects: AfterEffects | None = None,
+    factors: dict[str, pd.DataFrame] | None = None,
 ) -> Predict:
     """``predict(scenario, baseline)`` by the response: no model call, a multiplication.
 
-    The neutral forecast (no promotion) times the response to each plan's drivers;
-    a scenario's assumed ``post_multiplier`` multiplies its window as usual.
+    The neutral forecast (no promotion) times the response to each plan's drivers,
+    times the after-effects of its promotions (the dip after each run, the units
+    taken from other products of the category) when given; a scenario's assumed
+    ``post_multiplier`` multiplies its window as usual. ``factors`` (if given)
+    collects each plan's after-effect multipliers by scenario name.
     """
     neutral_fc = neutral_forecast.drop(columns=[SCENARIO], errors="ignore")
     neutral = neutral_plan(base_future)
@@ -190,6 +220,16 @@ def responder(
     def predict(scenario: Scenario | None, _baseline: pd.DataFrame | None) -> pd.DataFrame:
         plan = base_future if scenario is None else apply_scenario(base_future, scenario, hierarchy)
         fc = apply_response(response, neutral_fc, neutral, plan)
+        if after_effects is not None:
+            f = after_factors(after_effects, plan)
+            keys = fc[[ID, DS]].astype({ID: str}).assign(**{DS: pd.to_datetime(fc[DS])})
+            f = keys.merge(f, on=[ID, DS], how="left").fillna({"dip": 1.0, "cannibal": 1.0})
+            mult = (f["dip"] * f["cannibal"]).to_numpy(dtype=float)
+            for col in fc.columns:
+                if col not in (ID, DS) and pd.api.types.is_numeric_dtype(fc[col]):
+                    fc[col] = fc[col].to_numpy(dtype=float) * mult
+            if factors is not None:
+                factors[BASELINE if scenario is None else scenario.name] = f
         if scenario is not None and scenario.post_multiplier != 1.0:
             mask = scenario_mask(fc, scenario, hierarchy)
             factor = np.where(mask, scenario.post_multiplier, 1.0)
@@ -267,6 +307,7 @@ def comparison_kpis(
     hierarchy: pd.DataFrame | Mapping | None = None,
     post_days: int = 7,
     model_column: bool | None = None,
+    after: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """KPIs of every model column, stacked (``model`` first when several or asked for)."""
     if model_column is None:
@@ -274,7 +315,14 @@ def comparison_kpis(
     tables = []
     for alias in aliases:
         k = kpis(
-            forecast, futures, alias, scenarios, by=by, hierarchy=hierarchy, post_days=post_days
+            forecast,
+            futures,
+            alias,
+            scenarios,
+            by=by,
+            hierarchy=hierarchy,
+            post_days=post_days,
+            after=after,
         )
         if model_column:
             k.insert(0, "model", alias)

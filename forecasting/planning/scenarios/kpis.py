@@ -29,6 +29,9 @@ _KPI_COLUMNS = (
     "post_units",
     "post_incr_units",
     "post_incr_pct",
+    "pulled_forward_units",
+    "cannibalised_units",
+    "net_incr_units",
     "peak_day",
     "peak_units",
 )
@@ -42,6 +45,7 @@ def kpis(
     by: str | Mapping[str, str] | pd.Series | None = None,
     hierarchy: pd.DataFrame | Mapping | None = None,
     post_days: int = 7,
+    after: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """KPI table per scenario: in total, and per group when ``by`` is given.
 
@@ -56,6 +60,11 @@ def kpis(
       window (presale included).
     * ``post_units``, ``post_incr_units``/``_pct``: the ``post_days`` days after
       the window — negative means sales were pulled forward (cannibalisation).
+    * ``pulled_forward_units``: units taken from the days after promotion runs (the
+      pull-forward dip), ``cannibalised_units``: units taken from other products of
+      the category, both vs the baseline (negative = lost; NaN without ``after``),
+      and ``net_incr_units``: the net change (= ``incr_units``, which already has
+      both subtracted).
     * ``peak_day``, ``peak_units``: the day with the most units.
 
     Args:
@@ -69,6 +78,8 @@ def kpis(
             ``unique_id -> group``.
         hierarchy: :func:`hierarchy_from_data` output, for ``by=<level>``.
         post_days: days after the window checked for a dip.
+        after: ``scenario, unique_id, ds, dip, cannibal``: the after-effect
+            multipliers each forecast row carries (``compare`` with after-effects).
 
     Returns:
         One row per scenario and group: ``level`` is ``"total"`` for the totals,
@@ -83,6 +94,7 @@ def kpis(
     df = forecast[[SCENARIO, ID, DS, alias]].rename(columns={alias: "units"}).copy()
     df["ds"] = pd.to_datetime(df[DS])
     df["gmv"] = df["units"] * _effective_price(df, futures)
+    df["pulled"], df["taken"] = _after_units(df, after)
     groups = [("total", pd.Series("total", index=df.index))]
     if by is not None:
         name, mapping = _grouping(by, hierarchy)
@@ -92,7 +104,7 @@ def kpis(
     for level_name, g in groups:
         daily = (
             df.assign(group=g.to_numpy())
-            .groupby([SCENARIO, "group", DS], sort=False)[["units", "gmv"]]
+            .groupby([SCENARIO, "group", DS], sort=False)[["units", "gmv", "pulled", "taken"]]
             .sum(min_count=1)
             .reset_index()
         )
@@ -133,6 +145,19 @@ def _effective_price(df: pd.DataFrame, futures: Mapping[str, pd.DataFrame] | Non
     prices = pd.concat(parts, ignore_index=True).drop_duplicates([SCENARIO, ID, DS])
     merged = df[[SCENARIO, ID, DS]].merge(prices, on=[SCENARIO, ID, DS], how="left")
     return merged["_p"].to_numpy(dtype=float)
+
+
+def _after_units(df: pd.DataFrame, after: pd.DataFrame | None) -> tuple[np.ndarray, np.ndarray]:
+    """Units each row lost to the dip and to cannibalisation (<= 0; NaN without ``after``)."""
+    if after is None:
+        nan = np.full(len(df), np.nan)
+        return nan, nan.copy()
+    keys = after.assign(**{ID: after[ID].astype(str), DS: pd.to_datetime(after[DS])})
+    m = df[[SCENARIO, ID, DS]].astype({ID: str}).merge(keys, on=[SCENARIO, ID, DS], how="left")
+    u = df["units"].to_numpy(dtype=float)
+    dip = m["dip"].fillna(1.0).to_numpy(dtype=float)
+    can = m["cannibal"].fillna(1.0).to_numpy(dtype=float)
+    return u - u / dip, u - u / can
 
 
 def _grouping(by: Any, hierarchy: Any) -> tuple[str, Mapping | pd.Series]:
@@ -195,6 +220,8 @@ def _kpi_row(
     if base is None:
         return row
     b = base.reindex(d.index)
+    for key, col in (("pulled_forward_units", "pulled"), ("cannibalised_units", "taken")):
+        row[key] = _sum(d[col].to_numpy(dtype=float)) - _sum(b[col].to_numpy(dtype=float))
     bu_arr = b["units"].to_numpy(dtype=float)
     bu, bg = float(np.nansum(bu_arr)), _sum(b["gmv"].to_numpy(dtype=float))
     row.update(
@@ -202,6 +229,7 @@ def _kpi_row(
         incr_units_pct=_pct(units, bu),
         incr_gmv=gmv - bg,
         incr_gmv_pct=_pct(gmv, bg),
+        net_incr_units=units - bu,
     )
     if window is not None:
         a, e = (np.datetime64(x, "ns") for x in window)

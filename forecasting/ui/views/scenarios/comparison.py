@@ -1,7 +1,8 @@
 """The page's one cached library call: baseline and scenario forecasts, KPIs, warnings.
 
 The model's forecast of the plan without promotion is cached by ``st.cache_data``
-under the data key + model key + horizon + plan, and so is the fitted response;
+under the data key + model key + horizon + plan, and so are the fitted response
+and the after-effects (the dip after a promotion, cannibalisation in a category);
 the baseline and every scenario are that forecast times the response (the same
 ``scenarios.compare`` call as the ``scenario`` command), so a slider change is a
 multiplication. The fitted model comes from the shared ``st.cache_resource`` slot
@@ -143,6 +144,7 @@ def _compare_cached(
         *keys, h, "neutral", _setup=s, _base=sc.neutral_plan(base), _scenario=None, _baseline=None
     )
     resp = fitted_response(data_key, hier_key, assume, _setup=s)
+    after = fitted_after_effects(data_key, hier_key, _setup=s)
 
     def warn(model: Forecaster, scn: sc.Scenario) -> list[sc.ScenarioWarning]:
         return _warnings(*keys[:5], h, scn.key, _setup=s, _base=base, _scenario=scn)
@@ -160,6 +162,7 @@ def _compare_cached(
         response=resp,
         baseline=baseline,
         neutral_forecast=neutral,
+        after_effects=after,
     )
 
 
@@ -184,6 +187,15 @@ def fitted_response(data_key: str, hier_key: str, assume: float, _setup: Setup) 
     params = getattr(_setup.model, "params", None)  # the model's festival calendar, as the CLI
     country = params.get("country") if isinstance(params, dict) else None
     return sc.fit_response(_setup.model.train_, groups, assume=assume, country=country)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def fitted_after_effects(data_key: str, hier_key: str, _setup: Setup) -> sc.AfterEffects:
+    """The dip after promotions and the cannibalisation in the category (as the CLI)."""
+    groups = sc.response_groups(_setup.hierarchy)
+    params = getattr(_setup.model, "params", None)
+    country = params.get("country") if isinstance(params, dict) else None
+    return sc.fit_after_effects(_setup.model.train_, groups, POST_DAYS, country)
 
 
 def effect_key(scenario: sc.Scenario) -> str:

@@ -108,6 +108,8 @@ def kpi_section(setup: Setup, comp: sc.Comparison, lang: str) -> pd.DataFrame:
                     if base or not np.isfinite(row.incr_gmv_pct)
                     else f"{row.incr_gmv_pct:+.1f}%",
                 )
+            if not base:
+                after_lines(row, lang)
             if not base and np.isfinite(row.post_incr_units) and row.post_incr_units < 0:
                 st.caption(
                     t(
@@ -138,12 +140,32 @@ def kpi_section(setup: Setup, comp: sc.Comparison, lang: str) -> pd.DataFrame:
         height=min(420, 38 + 35 * len(shown)),
     )
     st.caption(t("sc.kpi_note", lang, days=POST_DAYS))
+    notes = sc.after_summary(comp.after_effects, lang)
+    if notes:
+        st.caption("  \n".join(md_escape(x) for x in notes))
     return shown
+
+
+def after_lines(row: Any, lang: str) -> None:
+    """The after-effects as separate lines of a KPI card: dip, other SKUs, net uplift."""
+    pulled, taken = row.pulled_forward_units, row.cannibalised_units
+    if not (np.isfinite(pulled) and np.isfinite(taken)):
+        return
+    st.caption(
+        "  \n".join(
+            [
+                t("after.metric.pulled", lang, units=f"{pulled:+,.0f}".replace("-", "−")),
+                t("after.metric.taken", lang, units=f"{taken:+,.0f}".replace("-", "−")),
+                t("after.metric.net", lang, units=f"{row.net_incr_units:+,.0f}"),
+            ]
+        )
+    )
 
 
 _KPI_FORMATS = {
     **dict.fromkeys(("units", "window_units", "post_units", "peak_units"), "{:,.0f}"),
     **dict.fromkeys(("incr_units", "window_incr_units", "post_incr_units", "incr_gmv"), "{:+,.0f}"),
+    **dict.fromkeys(("pulled_forward_units", "cannibalised_units", "net_incr_units"), "{:+,.0f}"),
     **dict.fromkeys(
         ("incr_units_pct", "incr_gmv_pct", "window_incr_pct", "post_incr_pct"), "{:+.1f}%"
     ),
@@ -172,10 +194,13 @@ def kpi_table(kpis: pd.DataFrame, lang: str) -> pd.DataFrame:
         "post_units",
         "post_incr_units",
         "post_incr_pct",
+        "pulled_forward_units",
+        "cannibalised_units",
+        "net_incr_units",
         "peak_day",
         "peak_units",
     ]
-    out = kpis[cols].copy()
+    out = kpis[[c for c in cols if c in kpis.columns]].copy()
     out["scenario"] = [
         t("scenario.baseline", lang) if s == sc.BASELINE else s for s in out["scenario"]
     ]
@@ -186,6 +211,8 @@ def kpi_table(kpis: pd.DataFrame, lang: str) -> pd.DataFrame:
         x.date().isoformat() if pd.notna(x) else "—" for x in pd.to_datetime(out["peak_day"])
     ]
     for c, spec in _KPI_FORMATS.items():
+        if c not in out.columns:
+            continue
         out[c] = [spec.format(v) if np.isfinite(v) else "—" for v in out[c].astype(float)]
     return out.rename(columns=sc.kpi_labels(lang))
 
