@@ -500,5 +500,10 @@ def response_figure(response: pd.DataFrame, lang: str = "zh") -> go.Figure:
         showlegend=False,
     )
     fig.update_yaxes(ticksuffix="%", rangemode="tozero")
+    top = float(np.nanmax(np.abs(up))) if len(up) and np.isfinite(up).any() else 0.0
+    reach = float(np.nanmax(up + np.nan_to_num(hi))) if has_ci else top
+    if top > 0 and reach > 3 * top:  # a very wide interval (e.g. extrapolated) runs off the top
+        low = min(0.0, float(np.nanmin(up - np.nan_to_num(lo))))
+        fig.update_yaxes(range=[low, 3 * top], autorange=False)
     fig.update_xaxes(type="category")
     return fig

@@ -199,3 +199,23 @@ def test_response_bars_have_intervals_and_mark_depths_beyond_history():
     assert t("sc.resp.outside_note", "zh") in fig.layout.title.subtitle.text
     one = ch.response_figure(r.assign(ci_low_pct=np.nan, ci_high_pct=np.nan), "en")
     assert one.data[0].error_y.visible is False
+
+
+def test_response_chart_keeps_bars_readable_when_an_interval_is_huge():
+    """An extrapolated interval 40x the bars must not squash them to the axis."""
+    from forecasting.charts.scenarios import response_figure
+
+    table = pd.DataFrame(
+        {
+            "value": [0.1, 0.2, 0.4],
+            "uplift_pct": [30.0, 60.0, 140.0],
+            "ci_low_pct": [20.0, 40.0, 60.0],
+            "ci_high_pct": [40.0, 80.0, 4000.0],
+            "in_history": [True, True, False],
+        }
+    )
+    fig = response_figure(table, "zh")
+    lo, hi = fig.layout.yaxis.range
+    assert lo <= 0 and hi == pytest.approx(3 * 140.0)
+    normal = response_figure(table.assign(ci_high_pct=[40.0, 80.0, 200.0]), "zh")
+    assert normal.layout.yaxis.range is None  # ordinary intervals: Plotly's own range
