@@ -197,7 +197,9 @@ def cmd_scenario(args: argparse.Namespace) -> int:
     write_table(fc, out, fmt, sheet="scenarios")
     kpi_path = write_table(table, *outs["kpis"], sheet="kpis")
     labels = sc.kpi_labels(args.lang)
-    print(table[list(KPI_SHOWN)].rename(columns=labels).round(1).to_string(index=False))
+    shown = [*KPI_SHOWN[:6], *(c for c in table.columns if c.startswith("incr_units_pct_vs_"))]
+    shown += list(KPI_SHOWN[6:])
+    print(table[shown].rename(columns=labels).round(1).to_string(index=False))
     if args.lead_time:
         inv_path = _write_inventory(args, fc, ready, *outs["inventory"])
         print(t("cli.scenario_inventory", args.lang, file=inv_path))

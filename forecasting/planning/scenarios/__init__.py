@@ -68,7 +68,7 @@ from forecasting.planning.scenarios.files import (
     scenarios_from_frame,
     scenarios_to_frame,
 )
-from forecasting.planning.scenarios.kpis import kpi_labels, kpis
+from forecasting.planning.scenarios.kpis import ALT_COLUMNS, kpi_labels, kpis
 from forecasting.planning.scenarios.presets import (
     MAIN_SALE_DAYS,
     PRESET_DISCOUNT,
@@ -156,6 +156,7 @@ __all__ = [
     "hierarchy_at",
     "hierarchy_from_data",
     "is_blank",
+    "ALT_COLUMNS",
     "kpi_labels",
     "kpis",
     "load_scenarios",

@@ -24,7 +24,7 @@ from forecasting.planning.scenarios.apply import (
     scenario_futures,
 )
 from forecasting.planning.scenarios.files import check_unique
-from forecasting.planning.scenarios.kpis import kpis
+from forecasting.planning.scenarios.kpis import ALT_COLUMNS, kpis
 from forecasting.planning.scenarios.response import (
     ASSUMED,
     LEARNED,
@@ -33,7 +33,13 @@ from forecasting.planning.scenarios.response import (
     apply_response,
     neutral_plan,
 )
-from forecasting.planning.scenarios.spec import BASELINE, DISCOUNT, Scenario, ScenarioWarning
+from forecasting.planning.scenarios.spec import (
+    BASELINE,
+    DISCOUNT,
+    PROMO,
+    Scenario,
+    ScenarioWarning,
+)
 from forecasting.planning.scenarios.targets import scenario_mask
 from forecasting.planning.scenarios.warnings import range_warnings
 from forecasting.schema import DEFAULT_LEVELS, DS, ID, SCENARIO
@@ -74,6 +80,9 @@ class Comparison:
         after_effects: the pull-forward dip and cannibalisation behind the numbers
             (``None``: not applied).
         after: ``scenario, unique_id, ds, dip, cannibal``: the multipliers applied.
+        alt_baseline: the other baseline the KPI table also compares against
+            (``ALT_COLUMNS``), or ``None`` (no response, or a plan without promotions,
+            where both baselines are the same).
     """
 
     forecast: pd.DataFrame
@@ -89,6 +98,7 @@ class Comparison:
     baseline: str = PLAN
     after_effects: AfterEffects | None = None
     after: pd.DataFrame | None = None
+    alt_baseline: str | None = None
 
 
 def compare(
@@ -158,6 +168,7 @@ def compare(
         raise ShopcastError(
             "option_choice", option="baseline", value=baseline, choices=", ".join(BASELINES)
         )
+    uploaded = base_future
     if baseline == NONE:
         base_future = neutral_plan(base_future)
     factors: dict[str, pd.DataFrame] = {}
@@ -189,7 +200,71 @@ def compare(
     comp.response, comp.baseline = response, baseline
     if response is not None:
         comp.after_effects, comp.after = after_effects, after
+        other = NONE if baseline == PLAN else PLAN
+        alt_plan = neutral_plan(uploaded) if other == NONE else uploaded
+        if _has_promotions(uploaded):
+            alt = responder(response, neutral_forecast, alt_plan, hierarchy, after_effects, {})
+            comp.kpis = against_other(
+                comp, alt(None, None), alt_plan, aliases, other, hierarchy, post_days
+            )
+            comp.alt_baseline = other
     return comp
+
+
+def _has_promotions(plan: pd.DataFrame) -> bool:
+    """Does the plan discount or promote anything (else both baselines are the same)?"""
+    cols = [c for c in (DISCOUNT, PROMO) if c in plan.columns]
+    return bool(cols) and bool(
+        (plan[cols].apply(pd.to_numeric, errors="coerce").fillna(0) != 0).any().any()
+    )
+
+
+def against_other(
+    comp: Comparison,
+    other_forecast: pd.DataFrame,
+    other_plan: pd.DataFrame,
+    aliases: Sequence[str],
+    other: str,
+    hierarchy: pd.DataFrame | Mapping | None = None,
+    post_days: int = 7,
+) -> pd.DataFrame:
+    """``comp.kpis`` plus every row's increment over the other baseline's forecast.
+
+    The other baseline replaces the baseline rows, the KPIs are computed again, and
+    their increments join the table as ``ALT_COLUMNS[other]`` (the baseline row then
+    says what the chosen baseline adds or loses against the other one).
+    """
+    is_base = comp.forecast[SCENARIO] == BASELINE
+    alt_name = "__other_baseline__"
+    scn = comp.forecast.loc[~is_base]
+    swapped = pd.concat(
+        [
+            other_forecast.assign(**{SCENARIO: BASELINE}),
+            comp.forecast.loc[is_base].assign(**{SCENARIO: alt_name}),
+            scn,
+        ],
+        ignore_index=True,
+    )
+    futures = {**comp.futures, BASELINE: other_plan, alt_name: comp.futures.get(BASELINE)}
+    futures = {k: v for k, v in futures.items() if v is not None}
+    table = comparison_kpis(
+        swapped,
+        futures,
+        aliases,
+        comp.scenarios,
+        comp.by,
+        hierarchy,
+        post_days,
+        "model" in comp.kpis.columns,
+    )
+    table[SCENARIO] = table[SCENARIO].replace({alt_name: BASELINE, BASELINE: alt_name})
+    table = table[table[SCENARIO] != alt_name]
+    units, pct = ALT_COLUMNS[other]
+    keys = [c for c in ("model", SCENARIO, "level", "group") if c in table.columns]
+    extra = table[keys + ["incr_units", "incr_units_pct"]].rename(
+        columns={"incr_units": units, "incr_units_pct": pct}
+    )
+    return comp.kpis.merge(extra, on=keys, how="left")
 
 
 def _after_frame(factors: Mapping[str, pd.DataFrame]) -> pd.DataFrame:

@@ -35,6 +35,11 @@ _KPI_COLUMNS = (
     "peak_day",
     "peak_units",
 )
+# Added by ``compare`` with a response when the plan has promotions: every row against the
+# *other* baseline ("plan" = the uploaded plan, "none" = no promotion).
+ALT_COLUMNS = {
+    other: (f"incr_units_vs_{other}", f"incr_units_pct_vs_{other}") for other in ("plan", "none")
+}
 
 
 def kpis(
@@ -248,4 +253,5 @@ def kpi_labels(lang: str = "zh") -> dict[str, str]:
     """Translated headers for the KPI columns (for tables and Excel)."""
     from forecasting.i18n import t
 
-    return {c: t(f"scenario.kpi.{c}", lang) for c in _KPI_COLUMNS}
+    alt = [c for pair in ALT_COLUMNS.values() for c in pair]
+    return {c: t(f"scenario.kpi.{c}", lang) for c in (*_KPI_COLUMNS, *alt)}

@@ -108,6 +108,7 @@ def kpi_section(setup: Setup, comp: sc.Comparison, lang: str) -> pd.DataFrame:
                     if base or not np.isfinite(row.incr_gmv_pct)
                     else f"{row.incr_gmv_pct:+.1f}%",
                 )
+            alt_line(comp, row, lang)
             if not base:
                 after_lines(row, lang)
             if not base and np.isfinite(row.post_incr_units) and row.post_incr_units < 0:
@@ -146,6 +147,24 @@ def kpi_section(setup: Setup, comp: sc.Comparison, lang: str) -> pd.DataFrame:
     return shown
 
 
+def alt_line(comp: sc.Comparison, row: Any, lang: str) -> None:
+    """The same scenario against the other baseline (no promotion / the uploaded plan)."""
+    if comp.alt_baseline is None:
+        return
+    units_col, pct_col = sc.ALT_COLUMNS[comp.alt_baseline]
+    units, pct = getattr(row, units_col, np.nan), getattr(row, pct_col, np.nan)
+    if not np.isfinite(units):
+        return
+    st.caption(
+        t(
+            f"sc.metric.vs_{comp.alt_baseline}",
+            lang,
+            units=f"{units:+,.0f}",
+            pct=f"{pct:+.1f}%" if np.isfinite(pct) else "—",
+        )
+    )
+
+
 def after_lines(row: Any, lang: str) -> None:
     """The after-effects as separate lines of a KPI card: dip, other SKUs, net uplift."""
     pulled, taken = row.pulled_forward_units, row.cannibalised_units
@@ -169,6 +188,8 @@ _KPI_FORMATS = {
     **dict.fromkeys(
         ("incr_units_pct", "incr_gmv_pct", "window_incr_pct", "post_incr_pct"), "{:+.1f}%"
     ),
+    **{units: "{:+,.0f}" for units, _ in sc.ALT_COLUMNS.values()},
+    **{pct: "{:+.1f}%" for _, pct in sc.ALT_COLUMNS.values()},
     "gmv": "¥{:,.0f}",
 }
 
@@ -185,6 +206,7 @@ def kpi_table(kpis: pd.DataFrame, lang: str) -> pd.DataFrame:
         "units",
         "incr_units",
         "incr_units_pct",
+        *(c for pair in sc.ALT_COLUMNS.values() for c in pair),
         "gmv",
         "incr_gmv",
         "incr_gmv_pct",
