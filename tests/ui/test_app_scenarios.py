@@ -144,6 +144,12 @@ def test_618_preset_then_a_discount_change_updates_kpis_without_retraining(fit_c
     assert fit_counter["n"] == fits, "a slider move must only predict"
     table = _table(at, t("scenario.kpi.incr_units_pct", "zh"))
     assert list(table[t("scenario.kpi.scenario", "zh")]) == ["基线", "618 · 9折"]
+    # the uploaded plan promotes 双十一/双十二: every card also says "vs no promotion"
+    comp = last_comparison(at)
+    assert comp.alt_baseline == "none"
+    vs_none = table[t("scenario.kpi.incr_units_pct_vs_none", "zh")]
+    assert vs_none.iloc[0].startswith("+")  # the plan's own promotions add units
+    assert sum(str(c.value).startswith("较无促销") for c in at.caption) == 2
 
     # the language switch keeps the scenarios and translates the page
     at.radio(key="_w_lang").set_value("en").run()
