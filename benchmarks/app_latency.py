@@ -10,6 +10,8 @@ and measures what a user waits for:
    (the background pre-training gets those seconds);
 4. cached reruns: switching the shown bands, going Train -> Forecast, and
    "load sample" again in a new session (models already in memory);
+   the Scenarios page: the 618 preset, then one step of the discount slider -> the new
+   KPI card on screen (total level, the fitted response: a multiplication);
 5. after a server restart: "load sample" -> chart (models from the disk store).
 
 Usage::
@@ -38,7 +40,9 @@ from stpage import (  # noqa: E402
     CHROMIUM,
     CHROMIUM_ARGS,
     VIEWPORT,
+    discount_slider,
     nav,
+    scenario_card,
     start_server,
     stop_server,
     wait_idle,
@@ -77,6 +81,30 @@ def _chart_has(page, role: str, level: int | None = None) -> bool:
     )
 
 
+def scenario_steps(page) -> dict[str, float]:
+    """Scenarios page: the 618 preset, then one discount-slider step to the new KPI card."""
+    out: dict[str, float] = {}
+    nav(page, "scenarios")
+    page.locator(CHART).first.wait_for(timeout=120_000)
+    wait_idle(page)
+
+    def preset() -> None:
+        page.locator(".st-key-sc_preset_618").get_by_role("button", name="618").click()
+        scenario_card(page, "618 · 7.5折").wait_for(timeout=120_000)
+
+    out["scenarios: 618 preset -> KPI cards"] = _timed(preset)
+    wait_idle(page)
+    slider = discount_slider(page)
+    slider.focus()
+
+    def one_step() -> None:
+        page.keyboard.press("ArrowLeft")  # 25% -> 24% off
+        scenario_card(page, "618 · 7.6折").wait_for(timeout=60_000)
+
+    out["scenarios: one discount-slider step -> new KPI"] = _timed(one_step)
+    return out
+
+
 def one_round(browser) -> dict[str, float]:
     """All measurements against one fresh server and an empty model store."""
     times: dict[str, float] = {}
@@ -110,6 +138,8 @@ def one_round(browser) -> dict[str, float]:
                 page.locator(CHART).first.wait_for()
 
             times["cached page switch: Train -> Forecast"] = _timed(back_to_forecast)
+            wait_idle(page)
+            times.update(scenario_steps(page))
             ctx.close()
 
             ctx = browser.new_context(viewport=VIEWPORT)

@@ -458,10 +458,14 @@ def response_figure(response: pd.DataFrame, lang: str = "zh") -> go.Figure:
     x = [f"{v * 100:.0f}%" for v in r["value"]]
     up = r["uplift_pct"].to_numpy(dtype=float)
     lo = np.clip(up - r["ci_low_pct"].to_numpy(dtype=float), 0, None)
+    # a discount never loses units (the response is monotone): the interval stops at 0%
+    lo = np.where(up > 0, np.minimum(lo, np.clip(up, 0, None)), lo)
     hi = np.clip(r["ci_high_pct"].to_numpy(dtype=float) - up, 0, None)
     inside = r["in_history"].to_numpy(dtype=bool)
     colors = [PALETTE[1] if ok else rgba(PALETTE[1], 0.35) for ok in inside]
     text = [f"{u:+.0f}%" + ("" if ok else " *") for u, ok in zip(up, inside, strict=True)]
+    # white on the solid bars, dark on the pale ones; a bar too short for its label gets it above
+    ink = ["#FFFFFF" if ok else "#1F2430" for ok in inside]
     has_ci = bool(np.isfinite(lo).any())
     fig = go.Figure(
         go.Bar(
@@ -469,9 +473,11 @@ def response_figure(response: pd.DataFrame, lang: str = "zh") -> go.Figure:
             y=up,
             marker={"color": colors},
             text=text,
-            textposition="inside",
+            textposition="auto",
             insidetextanchor="start",
-            textfont={"color": "#FFFFFF"},
+            insidetextfont={"color": ink},
+            outsidetextfont={"color": "#1F2430"},
+            constraintext="none",
             error_y={
                 "type": "data",
                 "array": np.nan_to_num(hi),

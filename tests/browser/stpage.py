@@ -208,3 +208,21 @@ def plot_traces(page, index: int = 0) -> list[dict]:
         }""",
         index,
     )
+
+
+def scenario_card(page, name: str, lang: str = "zh"):
+    """The KPI card (metric) of scenario ``name`` on the Scenarios page."""
+    from forecasting.i18n import t
+
+    label = t("sc.metric.units", lang, name=name)
+    return page.locator("[data-testid='stMetric']").filter(has_text=label)
+
+
+def discount_slider(page):
+    """The discount slider of the (only) scenario being edited, once the page settled."""
+    page.wait_for_function(  # the slider of the previous run is gone
+        "() => document.querySelectorAll(\"[class*='st-key-sc_w_discount_'] input[type=range]\")"
+        ".length === 1",
+        timeout=60_000,
+    )
+    return page.locator("[class*='st-key-sc_w_discount_']").get_by_role("slider")

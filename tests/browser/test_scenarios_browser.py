@@ -5,17 +5,11 @@ from __future__ import annotations
 import time
 
 import pytest
-from stpage import nav, open_app, plot_traces, shot, wait_idle
+from stpage import discount_slider, nav, open_app, plot_traces, scenario_card, shot, wait_idle
 
 from forecasting.i18n import t
 
 pytestmark = pytest.mark.browser
-
-
-def _card(page, name: str):
-    """The KPI card (metric) of scenario ``name``."""
-    label = t("sc.metric.units", "zh", name=name)
-    return page.locator("[data-testid='stMetric']").filter(has_text=label)
 
 
 def _lines(page) -> set[str]:
@@ -43,10 +37,10 @@ def test_618_preset_then_discount_changes_the_kpis(page, app_url):
     page.get_by_text(t("sc.timing", "zh", s="", h=240, unit="天").split("·")[1].strip()).wait_for(
         timeout=120_000
     )
-    _card(page, "618 · 7.5折").wait_for(timeout=60_000)
+    scenario_card(page, "618 · 7.5折").wait_for(timeout=60_000)
     wait_idle(page)
     preset_s = time.perf_counter() - t0
-    before = _card(page, "618 · 7.5折").inner_text()
+    before = scenario_card(page, "618 · 7.5折").inner_text()
     names = _lines(page)
     assert names == {"baseline", "618 · 7.5折"}, names
     # 25% is deeper than anything at the total level of the sample: a range warning
@@ -55,20 +49,15 @@ def test_618_preset_then_discount_changes_the_kpis(page, app_url):
     shot(page, "e1_scenarios_618")
 
     # 25% -> 10% off, inside the range the model learned
-    page.wait_for_function(  # the slider of the previous run is gone
-        "() => document.querySelectorAll(\"[class*='st-key-sc_w_discount_'] input[type=range]\")"
-        ".length === 1",
-        timeout=60_000,
-    )
-    slider = page.locator("[class*='st-key-sc_w_discount_']").get_by_role("slider")
+    slider = discount_slider(page)
     slider.focus()
     t0 = time.perf_counter()
     for _ in range(15):
         page.keyboard.press("ArrowLeft")
-    _card(page, "618 · 9折").wait_for(timeout=60_000)
+    scenario_card(page, "618 · 9折").wait_for(timeout=60_000)
     wait_idle(page)
     update_s = time.perf_counter() - t0
-    after = _card(page, "618 · 9折").inner_text()
+    after = scenario_card(page, "618 · 9折").inner_text()
     units_before = [ln for ln in before.split("\n") if ln.strip()][1]
     units_after = [ln for ln in after.split("\n") if ln.strip()][1]
     assert units_after != units_before, (before, after)
@@ -82,11 +71,11 @@ def test_618_preset_then_discount_changes_the_kpis(page, app_url):
     shot(page, "e2_scenarios_discount")
 
     # one more step (10% -> 11%), timed from the key press to the new KPI on screen
-    slider = page.locator("[class*='st-key-sc_w_discount_']").get_by_role("slider")
+    slider = discount_slider(page)
     slider.focus()
     t0 = time.perf_counter()
     page.keyboard.press("ArrowRight")
-    _card(page, "618 · 8.9折").wait_for(timeout=60_000)
+    scenario_card(page, "618 · 8.9折").wait_for(timeout=60_000)
     print(
         f"one slider step -> new KPI on screen: {time.perf_counter() - t0:.2f} s; "
         f"server: {timing.first.inner_text()}"

@@ -219,3 +219,24 @@ def test_response_chart_keeps_bars_readable_when_an_interval_is_huge():
     assert lo <= 0 and hi == pytest.approx(3 * 140.0)
     normal = response_figure(table.assign(ci_high_pct=[40.0, 80.0, 200.0]), "zh")
     assert normal.layout.yaxis.range is None  # ordinary intervals: Plotly's own range
+
+
+def test_response_labels_stay_readable_and_intervals_stop_at_zero():
+    """Short bars keep their label (above the bar), pale bars get dark ink, and a wide
+    interval of a positive uplift never reaches below 0%."""
+    table = pd.DataFrame(
+        {
+            "value": [0.1, 0.2, 0.4],
+            "uplift_pct": [3.0, 60.0, 140.0],
+            "ci_low_pct": [-4.0, 40.0, -30.0],
+            "ci_high_pct": [9.0, 80.0, 300.0],
+            "in_history": [True, True, False],
+        }
+    )
+    bar = ch.response_figure(table, "en").data[0]
+    assert bar.textposition == "auto" and bar.constraintext == "none"
+    ink = list(bar.insidetextfont.color)
+    assert ink[0] == ink[1] == "#FFFFFF" and ink[2] != "#FFFFFF"
+    assert bar.outsidetextfont.color != "#FFFFFF"
+    low = np.asarray(bar.y) - np.asarray(bar.error_y.arrayminus)
+    assert list(low) == [0.0, 40.0, 0.0]
