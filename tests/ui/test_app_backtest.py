@@ -11,6 +11,7 @@ from tests.ui.apptest import (
     new_app,
     no_exceptions,
     open_page,
+    shown,
     texts,
 )
 
@@ -115,6 +116,18 @@ def test_auto_choice_per_series(monkeypatch):
     weights = [c for c in choice.columns if c.startswith("Weight")]
     assert len(weights) == 2 and (choice[weights].sum(axis=1).round(6) == 1).all()
     assert any("chosen for" in m.value for m in at.markdown)
+    # a combination ranked behind its own member (seasonal naive) is always explained
+    from forecasting.charts.forecast import model_label
+
+    board = at.dataframe[0].value.set_index("Model")["WAPE"]
+    naive = model_label("seasonal_naive", "en")
+    notes = [shown(v) for v in alert_texts(at.info) if "ranks behind its own member" in v]
+    combos = [model_label(m, "en") for m in ("auto", "ensemble")]
+    behind = [m for m in combos if board[m] > board[naive] + 1e-9]
+    assert len(notes) == len(behind), (board, notes)
+    for model, note in zip(behind, notes, strict=True):
+        assert f"“{model}” ranks behind its own member “{naive}”" in note
+        assert f"{board[model]:.1%}" in note and f"{board[naive]:.1%}" in note
     at.radio(key="_w_bt_choice").set_value("ensemble").run()
     assert not at.exception
     assert at.dataframe[-1].value["Why"].str.contains("weights").all()

@@ -172,19 +172,16 @@ def compare(
     if baseline == NONE:
         base_future = neutral_plan(base_future)
     factors: dict[str, pd.DataFrame] = {}
+    if response is not None and neutral_forecast is None:
+        neutral_forecast = predict_scenario(
+            models, neutral_plan(base_future), None, h, levels, hierarchy
+        )
     if response is not None:
-        if neutral_forecast is None:
-            neutral_forecast = predict_scenario(
-                models, neutral_plan(base_future), None, h, levels, hierarchy
-            )
         predict = responder(
             response, neutral_forecast, base_future, hierarchy, after_effects, factors
         )
     elif predict is None:
-
-        def predict(scenario: Scenario | None, baseline: pd.DataFrame | None) -> pd.DataFrame:
-            return predict_scenario(models, base_future, scenario, h, levels, hierarchy, baseline)
-
+        predict = _model_predict(models, base_future, h, levels, hierarchy)
     forecast, ok, errors = scenario_forecasts(predict, scenarios, skip_failed)
     futures = scenario_futures(base_future, ok, hierarchy)
     aliases = [m.alias for m in models]
@@ -200,15 +197,42 @@ def compare(
     comp.response, comp.baseline = response, baseline
     if response is not None:
         comp.after_effects, comp.after = after_effects, after
-        other = NONE if baseline == PLAN else PLAN
-        alt_plan = neutral_plan(uploaded) if other == NONE else uploaded
-        if _has_promotions(uploaded):
-            alt = responder(response, neutral_forecast, alt_plan, hierarchy, after_effects, {})
-            comp.kpis = against_other(
-                comp, alt(None, None), alt_plan, aliases, other, hierarchy, post_days
-            )
-            comp.alt_baseline = other
+        _with_other_baseline(comp, uploaded, neutral_forecast, aliases, hierarchy, post_days)
     return comp
+
+
+def _with_other_baseline(
+    comp: Comparison,
+    uploaded: pd.DataFrame,
+    neutral_forecast: pd.DataFrame,
+    aliases: Sequence[str],
+    hierarchy: pd.DataFrame | Mapping | None,
+    post_days: int,
+) -> None:
+    """Add the KPIs against the other baseline (``ALT_COLUMNS``) when the uploaded plan
+    promotes anything (else both baselines are the same)."""
+    if comp.response is None or not _has_promotions(uploaded):
+        return
+    other = NONE if comp.baseline == PLAN else PLAN
+    alt_plan = neutral_plan(uploaded) if other == NONE else uploaded
+    alt = responder(comp.response, neutral_forecast, alt_plan, hierarchy, comp.after_effects, {})
+    comp.kpis = against_other(comp, alt(None, None), alt_plan, aliases, other, hierarchy, post_days)
+    comp.alt_baseline = other
+
+
+def _model_predict(
+    models: list[Forecaster],
+    base_future: pd.DataFrame,
+    h: int,
+    levels: Sequence[int | float] | None,
+    hierarchy: pd.DataFrame | Mapping | None,
+) -> Predict:
+    """``predict(scenario, baseline)`` by the models themselves (no response)."""
+
+    def predict(scenario: Scenario | None, baseline: pd.DataFrame | None) -> pd.DataFrame:
+        return predict_scenario(models, base_future, scenario, h, levels, hierarchy, baseline)
+
+    return predict
 
 
 def _has_promotions(plan: pd.DataFrame) -> bool:

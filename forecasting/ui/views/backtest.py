@@ -489,10 +489,37 @@ def leaderboard_section(report: Report, lang: str) -> tuple[pd.DataFrame, str]:
         table, hide_index=True, width="stretch", column_config=_column_config(table, shown, lang)
     )
     st.caption(t("bt.section.leaderboard_help", lang))
+    member_gap_notes(report, lang)
     with st.expander(t("bt.per_series", lang, metric=metric_label(metric, lang))):
         st.dataframe(per_series_table(report, metric, lang), hide_index=True, width="stretch")
     board = leaderboard(report.metrics, sort_by=metric, models=list(report.settings.models))
     return board, metric
+
+
+def member_gap_notes(report: Report, lang: str) -> None:
+    """Say why a combination (auto/ensemble) ranks behind one of its own members."""
+    from forecasting.evaluation.diagnosis import behind_members
+
+    res = report.result
+    for gap in behind_members(res.cv, res.models, res.explanations):
+        params = {
+            "model": md_escape(model_label(gap.model, lang)),
+            "member": md_escape(model_label(gap.member, lang)),
+            "a": f"{gap.wape_model:.1%}",
+            "b": f"{gap.wape_member:.1%}",
+            "wins": gap.member_wins,
+            "n": gap.n_windows,
+        }
+        if gap.consistent:
+            verdict = t("diag.verdict.consistent", lang, **params)
+        elif np.isfinite(gap.spread):
+            verdict = t("diag.verdict.noise", lang, spread=f"{100 * gap.spread:.1f}", **params)
+        else:
+            verdict = t("diag.verdict.one_window", lang)
+        st.info(
+            t("diag.behind", lang, **params) + " " + t("diag.why", lang, **params) + " " + verdict,
+            icon=":material/help:",
+        )
 
 
 def per_series_table(report: Report, metric: str, lang: str) -> pd.DataFrame:
