@@ -18,7 +18,7 @@ import argparse
 import os
 import sys
 
-from forecasting.cli import backtest, forecast, sample, scenario
+from forecasting.cli import backtest, forecast, report, sample, scenario
 from forecasting.errors import ShopcastError
 from forecasting.i18n import LANGUAGES
 
@@ -28,6 +28,7 @@ COMMANDS = {
     "scenario": scenario.cmd_scenario,
     "backtest": backtest.cmd_backtest,
     "sample": sample.cmd_sample,
+    "report": report.cmd_report,
 }
 
 
@@ -52,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     scenario.add_parser(sub)
     backtest.add_parser(sub)
     sample.add_parser(sub)
+    report.add_parser(sub)
     return p
 
 

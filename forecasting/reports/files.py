@@ -30,7 +30,7 @@ __all__ = [
     "write_table",
 ]
 
-FORMATS = {".csv": "csv", ".xlsx": "xlsx", ".html": "html"}
+FORMATS = {".csv": "csv", ".xlsx": "xlsx", ".html": "html", ".pdf": "pdf"}
 EXCEL_MAX_ROWS = 1_048_575  # a sheet's rows, less the header
 DATE_FORMAT = "%Y-%m-%d"
 
