@@ -67,13 +67,13 @@ class _KerasForecaster(Forecaster):
     DEFAULTS: ClassVar[dict[str, Any]] = {}
 
     def __init__(self, alias: str | None = None, seed: int = 0, **params: Any) -> None:
-        unknown = sorted(set(params) - set(self.DEFAULTS))
+        unknown = sorted(set(params) - set(self.DEFAULTS) - {"country"})
         if unknown:
             raise ShopcastError(
                 "unknown_model_param",
                 model=alias or self.name,
                 param=unknown[0],
-                choices=", ".join(self.DEFAULTS),
+                choices=", ".join([*self.DEFAULTS, "country"]),
             )
         super().__init__(alias=alias, seed=seed, **{**self.DEFAULTS, **params})
         self.net_: Any = None
@@ -120,7 +120,9 @@ class _KerasForecaster(Forecaster):
         keras = _keras()
         p = self.params
         self.window_ = self._choose_window(df)
-        self.maker_ = FeatureMaker(self.freq, cyclic=True, pad=self.window_).fit(df)
+        self.maker_ = FeatureMaker(
+            self.freq, cyclic=True, pad=self.window_, country=self.params.get("country") or "CN"
+        ).fit(df)
         panel = self.maker_.panel(df)
         rows, cols = self.maker_.training_cells(panel, context=self.window_)
         ex = panel.exog[rows, cols]

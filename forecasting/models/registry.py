@@ -128,6 +128,7 @@ SPECS: tuple[ModelSpec, ...] = (
         slow=True,
         tensorflow=True,
         packages=_KERAS,
+        calendar=True,
     ),
     ModelSpec(
         "lstm",
@@ -138,6 +139,7 @@ SPECS: tuple[ModelSpec, ...] = (
         slow=True,
         tensorflow=True,
         packages=_KERAS,
+        calendar=True,
     ),
     ModelSpec(
         "transformer",
@@ -148,6 +150,7 @@ SPECS: tuple[ModelSpec, ...] = (
         slow=True,
         tensorflow=True,
         packages=_KERAS,
+        calendar=True,
     ),
     ModelSpec("ensemble", _ENSEMBLE, "Ensemble", _MEMBERS, uses_drivers=True, combines=True),
     ModelSpec("auto", _ENSEMBLE, "AutoSelect", _MEMBERS, uses_drivers=True, combines=True),

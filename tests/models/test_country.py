@@ -64,3 +64,11 @@ def test_prophet_uses_the_country_holidays():
     holidays = model.models_["sku0"].holidays
     assert "german_unity_day" in set(holidays["holiday"])
     assert "double11" not in set(holidays["holiday"])
+
+
+@pytest.mark.slow
+def test_keras_models_take_the_country_calendar():
+    model = create("mlp", country="DE", epochs=1).fit(TRAIN, freq="D")
+    assert "fest_christmas_day" in model.maker_.feature_names
+    assert "fest_double11" not in model.maker_.feature_names
+    assert "fest_double11" in create("mlp", epochs=1).fit(TRAIN, freq="D").maker_.feature_names
