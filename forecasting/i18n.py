@@ -9,6 +9,7 @@ then to the key itself, so a forgotten translation is visible, never a crash.
 from __future__ import annotations
 
 import json
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,24 @@ def t(key: str, lang: str = DEFAULT_LANG, **params: Any) -> str:
     text = catalog(lang).get(key) or catalog("en").get(key) or key
     if params:
         try:
-            return text.format(**params)
-        except (KeyError, IndexError, ValueError):
-            return text
+            return text.format_map(_Lenient(params))
+        except (IndexError, ValueError, TypeError):
+            # a value that does not fit its format spec (``{n:,}`` given text): plain text
+            plain = _SPEC.sub(r"{\1}", text)
+            try:
+                return plain.format_map(_Lenient({k: str(v) for k, v in params.items()}))
+            except (IndexError, ValueError, TypeError):
+                return text
     return text
+
+
+# ``{name:spec}`` / ``{name!r}`` -> ``{name}``
+_SPEC = re.compile(r"\{(\w+)(?:![rsa])?(?::[^{}]*)?\}")
+
+
+class _Lenient(dict):
+    """Parameters for ``str.format_map``: a placeholder without a value shows ``…``
+    (never the raw ``{name}``)."""
+
+    def __missing__(self, key: str) -> str:
+        return "…"

@@ -83,3 +83,12 @@ def test_english_has_no_untranslated_chinese():
     en = catalog("en")
     left = [k for k, v in en.items() if re.search(r"[\u4e00-\u9fff]", v)]
     assert sorted(set(left) - CHINESE_EXAMPLES) == []
+
+
+def test_parameters_that_do_not_fit_never_show_raw_placeholders(monkeypatch):
+    from forecasting import i18n
+
+    monkeypatch.setitem(i18n.catalog("en"), "x.rows", "{n:,} rows in {name}")
+    assert i18n.t("x.rows", "en", n=1234, name="a") == "1,234 rows in a"
+    assert i18n.t("x.rows", "en", n="many", name="a") == "many rows in a"  # spec does not fit
+    assert i18n.t("x.rows", "en", n=5) == "5 rows in …"  # a value is missing
