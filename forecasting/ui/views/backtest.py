@@ -11,15 +11,15 @@ leaves it in place.
 Why not ``st.cache_data`` around the run: a progress bar created outside a
 cached function and updated inside it breaks Streamlit's element replay on the
 next cache hit (``CacheReplayClosureError``). The run therefore happens in the
-script and only its pickled result is kept, in a store held by
-``st.cache_resource`` — a private copy is unpickled on every hit, as
+script and only its result is kept, in a store held by
+``st.cache_resource`` — a private deep copy is returned on every hit, as
 ``st.cache_data`` would do.
 """
 
 from __future__ import annotations
 
+import copy
 import json
-import pickle
 import threading
 import time
 from collections import OrderedDict
@@ -211,25 +211,26 @@ def run_key(view: DataView, settings: Settings) -> str:
 
 
 class _Memo:
-    """A small LRU of pickled reports shared by all sessions (content-keyed)."""
+    """A small LRU of reports shared by all sessions (content-keyed); each session gets
+    a deep copy (no pickling: nothing here is ever read back from bytes)."""
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self.items: OrderedDict[str, bytes] = OrderedDict()
+        self.items: OrderedDict[str, Any] = OrderedDict()
         self.lock = threading.Lock()
 
     def get(self, key: str) -> Any | None:
         with self.lock:
-            blob = self.items.get(key)
-            if blob is None:
+            value = self.items.get(key)
+            if value is None:
                 return None
             self.items.move_to_end(key)
-        return pickle.loads(blob)  # a private copy, like st.cache_data
+        return copy.deepcopy(value)  # a private copy, like st.cache_data
 
     def put(self, key: str, value: Any) -> None:
-        blob = pickle.dumps(value)
+        value = copy.deepcopy(value)
         with self.lock:
-            self.items[key] = blob
+            self.items[key] = value
             self.items.move_to_end(key)
             while len(self.items) > self.size:
                 self.items.popitem(last=False)
@@ -373,6 +374,12 @@ def current_report(view: DataView | None, settings: Settings | None, lang: str) 
     if view is not None and settings is not None and ref.key != run_key(view, settings):
         st.caption(t("bt.stale", lang))
     return report
+
+
+def stored_report() -> Report | None:
+    """The session's latest report (a private copy), without any message; None when none."""
+    ref = state.get("bt_report")
+    return _memo().get(ref.key) if ref is not None else None
 
 
 # ----------------------------------------------------------------- sections
