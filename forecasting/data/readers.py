@@ -23,11 +23,17 @@ from forecasting.data.parsing import decimal_style, parse_dates, to_number
 from forecasting.data.vocabulary import date_named, driver_name, id_role, target_rank
 from forecasting.errors import ShopcastError
 
-# One limit for uploads and for what a zip may unpack to: the app's uploader refuses
-# bigger files (.streamlit/config.toml server.maxUploadSize, in MiB, must agree: a
-# test checks), and a small zip must not unpack into more than an upload could be.
-MAX_UPLOAD_MB = 50
+# One limit for uploads and for what they unpack to. The app's uploader refuses bigger
+# files (.streamlit/config.toml server.maxUploadSize, in MiB, must agree: a test checks);
+# a zip may unpack to no more than the limit either, so zipping a CSV shortens the upload,
+# never raises the limit. 200 MiB holds a 1,000-SKU x 3-year daily export (62 MiB as CSV,
+# 11 MiB zipped, 5 MiB as Parquet) three times over, and about as many rows as the date
+# grid budget (5,000,000 series x periods) allows anyway.
+MAX_UPLOAD_MB = 200
 MAX_BYTES = MAX_UPLOAD_MB * 1024 * 1024
+# Parquet is compressed too: a file may hold at most as many cells (rows x columns) as
+# the limit at 8 bytes a cell, checked from its footer before anything is decoded.
+MAX_CELLS = MAX_BYTES // 8
 MAX_RATIO = 200  # a member unpacking to over 200x its packed size (and over 1 MB) is a bomb
 XLSX_EXPANSION = 4  # a workbook's XML may unpack to 4x the limit (XML is verbose)
 
@@ -133,7 +139,7 @@ def _table_from_bytes(
     if not data.strip():
         raise ShopcastError("io_empty", file=name)
     if data[:4] == b"PAR1":
-        return _read_parquet(data, name), 0
+        return _read_parquet(data, name, max_bytes // 8), 0
     if data[:4] == b"PK\x03\x04":
         try:
             return _read_zip(data, name, sheet, max_bytes, depth)
@@ -195,9 +201,24 @@ def _check_sizes(infos: list[zipfile.ZipInfo], name: str, limit: int) -> None:
             )
 
 
-def _read_parquet(data: bytes, name: str) -> pd.DataFrame:
+def _read_parquet(data: bytes, name: str, max_cells: int = MAX_CELLS) -> pd.DataFrame:
     try:  # pyarrow: the pandas metadata it restores is JSON, never a pickle
+        import pyarrow.parquet as pq
+
+        meta = pq.ParquetFile(_io.BytesIO(data)).metadata
+        rows, cols = int(meta.num_rows), int(meta.num_columns)
+        if rows * cols > max_cells:  # before decoding: a small file can hold a huge table
+            raise ShopcastError(
+                "io_parquet_too_big",
+                file=name,
+                rows=f"{rows:,}",
+                cols=cols,
+                cells=f"{rows * cols:,}",
+                limit=f"{max_cells:,}",
+            )
         df = pd.read_parquet(_io.BytesIO(data), engine="pyarrow")
+    except ShopcastError:
+        raise
     except Exception as exc:  # noqa: BLE001 — any pyarrow failure means "not readable"
         raise ShopcastError(
             "io_unreadable", file=name, kind="Parquet", detail=str(exc)[:120]
@@ -406,14 +427,43 @@ def _sniff(sample: str) -> tuple[str, int]:
 
 
 def _tidy(df: pd.DataFrame, name: str) -> pd.DataFrame:
-    df = df.dropna(how="all")
-    if df.empty:
+    empty_rows = _empty_rows(df)
+    if empty_rows.all():
         raise ShopcastError("io_no_rows", file=name)
-    df = df.dropna(axis=1, how="all").reset_index(drop=True)
+    if empty_rows.any():
+        df = df[~empty_rows]
+    keep = [j for j in range(df.shape[1]) if _has_value(df.iloc[:, j])]  # by position:
+    if len(keep) < df.shape[1]:  # two columns may share a name
+        df = df.iloc[:, keep]
+    df = df.reset_index(drop=True)
     df.columns = _dedupe([str(c).strip().lstrip("\ufeff").strip() for c in df.columns])
     if df.shape[1] < 2:
         raise ShopcastError("io_one_column", file=name, columns=", ".join(df.columns[:3]))
     return df
+
+
+def _empty_rows(df: pd.DataFrame) -> np.ndarray:
+    """Rows with no value at all, without copying the frame (``dropna`` copies every
+    column of a million-row upload even when nothing is dropped).
+
+    Numeric columns first (cheap); text columns are only checked on rows still empty.
+    """
+    empty = np.ones(len(df), dtype=bool)
+    numeric_first = sorted(
+        range(df.shape[1]), key=lambda j: not pd.api.types.is_numeric_dtype(df.dtypes.iloc[j])
+    )
+    for j in numeric_first:
+        if not empty.any():
+            break
+        col = df.iloc[:, j]
+        idx = np.flatnonzero(empty)
+        empty[idx] = col.iloc[idx].isna().to_numpy()
+    return empty
+
+
+def _has_value(col: pd.Series) -> bool:
+    """Whether a column holds any value (the head is checked first: usually enough)."""
+    return bool(col.head(1000).notna().any() or col.notna().any())
 
 
 def _dedupe(names: list[str]) -> list[str]:
