@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from forecasting.models.base import Forecaster
 
 Progress = Callable[[float, str], None]
-PIPELINE_VERSION = 2  # bump when training semantics change, to invalidate stored models
+PIPELINE_VERSION = 3  # bump when training semantics change, to invalidate stored models
 
 
 @dataclass

@@ -80,7 +80,12 @@ SPECS: tuple[ModelSpec, ...] = (
         "arima", "forecasting.models.stats", "ARIMA", "statsforecast", packages=("statsforecast",)
     ),
     ModelSpec(
-        "theta", "forecasting.models.stats", "Theta", "statsforecast", packages=("statsforecast",)
+        "theta",
+        "forecasting.models.stats",
+        "Theta",
+        "statsforecast",
+        member=ALWAYS,
+        packages=("statsforecast",),
     ),
     ModelSpec(
         "intermittent",
