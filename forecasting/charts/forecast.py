@@ -25,9 +25,11 @@ from forecasting.charts.style import (
     FESTIVAL_COLOR,
     HISTORY_COLOR,
     band_trace,
+    date_ticks,
     hover_name,
     level_text,
     model_color,
+    plotly_config,
     plotly_text,
     rgba,
     template,
@@ -68,6 +70,7 @@ def forecast_figure(
     festivals: pd.DataFrame | None = None,
     title: str | None = None,
     window: int | None = None,
+    x_range: Sequence[Any] | str | None = None,
 ) -> go.Figure:
     """History, model forecasts and their interval bands for one series.
 
@@ -85,7 +88,15 @@ def forecast_figure(
             marker trace.
         title: chart title; "Forecast · <series>" when None.
         window: history periods shown initially (the range slider reaches the
-            rest); a sensible default from the horizon when None.
+            rest); three horizons (at least 30 periods) when None, so the
+            forecast fills about a quarter of the width.
+        x_range: the user's zoom ``(x0, x1)`` to start from (the y axis fits what
+            is visible), or "all" for the whole history; overrides ``window``.
+
+    The layout's ``uirevision`` is the series id, so a chart updated in place keeps
+    the user's zoom (Streamlit draws a new chart instead: the app passes the zoom
+    back as ``x_range``). The legend sits below the chart, where it cannot cover the
+    title on a phone.
 
     Returns:
         Figure whose traces are, in order: history, then per model its bands
@@ -124,7 +135,12 @@ def forecast_figure(
     if title is None:
         title = t("chart.forecast_title", lang, series=plotly_text(series_label(series_id, lang)))
     _forecast_layout(fig, title, shown_levels, lang)
-    _initial_view(fig, hist, fc, chosen, shown_levels, window)
+    fig.update_layout(uirevision=f"series:{series_id}")
+    if x_range == "all":
+        window = len(hist) + 1
+    _initial_view(
+        fig, hist, fc, chosen, shown_levels, window, None if x_range == "all" else x_range
+    )
     return fig
 
 
@@ -181,14 +197,24 @@ def _forecast_layout(fig: go.Figure, title: str, shown_levels: set[float], lang:
         template=template(),
         title={"text": title, "subtitle": {"text": subtitle}},
         yaxis_title=t("chart.sales", lang),
-        legend={"groupclick": "togglegroup"},
+        # below the range slider: on a phone a legend above the plot covers the title
+        legend={
+            "groupclick": "togglegroup",
+            "orientation": "h",
+            "x": 0,
+            "xanchor": "left",
+            "y": -0.2,
+            "yanchor": "top",
+        },
         hovermode="x unified",
-        height=520,
-        margin={"t": 108, "b": 40},
+        height=560,
+        margin={"t": 100, "b": 40, "l": 56, "r": 16},
         xaxis={
             "rangeslider": {"visible": True, "thickness": 0.07},
             "rangeselector": _range_buttons(lang),
             "type": "date",
+            "hoverformat": "%b %d, %Y",
+            **date_ticks(lang),
         },
     )
 
@@ -232,24 +258,29 @@ def _initial_view(
     models: Sequence[str],
     levels: set[float],
     window: int | None,
+    x_range: Sequence[Any] | None = None,
 ) -> None:
-    """Zoom onto the recent past plus the forecast; the slider still shows everything."""
+    """Zoom onto the recent past plus the forecast (or ``x_range``); the slider shows all."""
     if hist.empty or fc.empty:
         return
-    if window is None:
-        window = max(6 * fc[DS].nunique(), 60)
-    if window >= len(hist):
-        return
-    x0 = hist[DS].iloc[-window]
-    fig.update_xaxes(range=[x0, fc[DS].max()])
+    if x_range is not None:
+        x0, x1 = pd.Timestamp(x_range[0]), pd.Timestamp(x_range[1])
+    else:
+        if window is None:
+            window = max(3 * fc[DS].nunique(), 30)
+        if window >= len(hist):
+            return
+        x0, x1 = hist[DS].iloc[-window], fc[DS].max()
+    fig.update_xaxes(range=[x0, x1])
     # Plotly autoscales y on all data; fit it to what is visible instead.
-    vals = [hist.loc[hist[DS] >= x0, Y].to_numpy(dtype=float)]
+    vals = [hist.loc[(hist[DS] >= x0) & (hist[DS] <= x1), Y].to_numpy(dtype=float)]
+    seen = (fc[DS] >= x0) & (fc[DS] <= x1)
     for alias in models:
-        vals.append(fc[alias].to_numpy(dtype=float))
+        vals.append(fc.loc[seen, alias].to_numpy(dtype=float))
         for lv in levels:
             for col in (lo_col(alias, lv), hi_col(alias, lv)):
                 if col in fc:
-                    vals.append(fc[col].to_numpy(dtype=float))
+                    vals.append(fc.loc[seen, col].to_numpy(dtype=float))
     v = np.concatenate(vals)
     v = v[np.isfinite(v)]
     if len(v):
@@ -385,6 +416,7 @@ def history_figure(
         height=height,
         showlegend=1 < len(ids),
     )
+    fig.update_xaxes(**date_ticks(lang))
     return fig
 
 
@@ -439,16 +471,17 @@ def fit_time_figure(
     return fig
 
 
-def figure_html(fig: go.Figure, title: str | None = None) -> str:
+def figure_html(fig: go.Figure, title: str | None = None, lang: str = "en") -> str:
     """A self-contained HTML page of ``fig`` (plotly.js inlined: works offline).
 
     ``title`` usually carries a series name from the data, so it is escaped:
     a SKU named ``</title><script>...`` stays text in the page's ``<title>``.
+    ``lang`` "zh" gives the axis Chinese month names (``style.plotly_config``).
     """
     page = fig.to_html(
         include_plotlyjs=True,
         full_html=True,
-        config={"displaylogo": False, "responsive": True},
+        config=plotly_config(lang, responsive=True),
     )
     if title:
         head = f"<head><meta charset='utf-8'><title>{escape_html(title)}</title>"

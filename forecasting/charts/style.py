@@ -27,6 +27,8 @@ __all__ = [
     "hover_name",
     "level_text",
     "model_color",
+    "date_ticks",
+    "plotly_config",
     "plotly_text",
     "rgba",
     "template",
@@ -48,6 +50,43 @@ MODEL_COLORS = {
     "lstm": "#F2A541",
 }
 _TEMPLATE_FILE = Path(__file__).resolve().parents[2] / "assets" / "plotly_template.json"
+# Plotly's zh-CN locale, inlined: neither Streamlit's nor plotly.py's bundle ships the
+# locale files, and ``config.locales`` registers one for a single chart (offline too).
+_ZH_MONTHS = ["一", "二", "三", "四", "五", "六", "七", "八", "九", "十", "十一", "十二"]
+ZH_CN_LOCALE: dict[str, Any] = {
+    "dictionary": {
+        "Autoscale": "自动缩放",
+        "Box Select": "矩形选择",
+        "Click to enter Chart title": "点击输入图表标题",
+        "Compare data on hover": "悬停时比较数据",
+        "Double-click to zoom back out": "双击恢复原始大小",
+        "Download plot": "下载图片",
+        "Download plot as a png": "下载图片 (PNG)",
+        "Lasso Select": "套索选择",
+        "Pan": "平移",
+        "Produced with Plotly.js": "由 Plotly.js 生成",
+        "Reset axes": "重置坐标轴",
+        "Reset view": "重置视图",
+        "Show closest data on hover": "悬停时显示最近的数据",
+        "Snapshot succeeded": "截图成功",
+        "Taking snapshot - this may take a few seconds": "正在截图，请稍候",
+        "Toggle Spike Lines": "显示/隐藏辅助线",
+        "Zoom": "缩放",
+        "Zoom in": "放大",
+        "Zoom out": "缩小",
+    },
+    "format": {
+        "days": ["星期日", "星期一", "星期二", "星期三", "星期四", "星期五", "星期六"],
+        "shortDays": ["周日", "周一", "周二", "周三", "周四", "周五", "周六"],
+        "months": [f"{m}月" for m in _ZH_MONTHS],
+        "shortMonths": [f"{m}月" for m in range(1, 13)],
+        "date": "%Y-%m-%d",
+        "decimal": ".",
+        "thousands": ",",
+        "grouping": [3],
+        "currency": ["¥", ""],
+    },
+}
 
 
 @cache
@@ -70,6 +109,43 @@ def _template_dict() -> dict[str, Any]:
             "plot_bgcolor": "#FFFFFF",
             "paper_bgcolor": "#FFFFFF",
         }
+    }
+
+
+def plotly_config(lang: str = "zh", **extra: Any) -> dict[str, Any]:
+    """Plotly's ``config`` for a chart in ``lang``: month names, tool tips, no logo.
+
+    Chinese charts get the zh-CN locale inline (months "1月", weekdays "周一", the
+    toolbar's tips), so the axis reads in the UI language in the app and in
+    exported HTML alike.
+
+    Args:
+        lang: "zh" or "en".
+        **extra: more config entries (``displayModeBar``, ``responsive``...).
+    """
+    config: dict[str, Any] = {"displaylogo": False}
+    if lang == "zh":
+        config.update(locale="zh-CN", locales={"zh-CN": copy.deepcopy(ZH_CN_LOCALE)})
+    config.update(extra)
+    return config
+
+
+def date_ticks(lang: str = "zh") -> dict[str, Any]:
+    """Date-axis tick formats in ``lang``: "3月5日", "2026年3月" in Chinese ({}: Plotly's own).
+
+    Plotly's own formats ("8月 9" over "2026") read oddly with Chinese month names.
+    """
+    if lang != "zh":
+        return {}
+    day = 86_400_000  # ms
+    return {
+        "tickformatstops": [
+            {"dtickrange": [None, day], "value": "%-m月%-d日 %H:%M"},
+            {"dtickrange": [day, "M1"], "value": "%-m月%-d日"},
+            {"dtickrange": ["M1", "M12"], "value": "%Y年%-m月"},
+            {"dtickrange": ["M12", None], "value": "%Y年"},
+        ],
+        "hoverformat": "%Y年%-m月%-d日",
     }
 
 

@@ -15,7 +15,7 @@ import streamlit as st
 
 from forecasting.errors import ShopcastError
 from forecasting.ui import cache, interruption, state, training
-from forecasting.ui.defaults import LEVEL_CHOICES, base_freq, default_horizon
+from forecasting.ui.defaults import LEVEL_CHOICES, base_freq, default_horizon, level_candidates
 from forecasting.ui.messages import md_escape
 from forecasting.ui.state import Source
 
@@ -29,21 +29,41 @@ __all__ = [
     "DataView",
     "base_freq",
     "chosen_models",
+    "current_inputs",
     "current_view",
+    "data_args",
     "default_horizon",
+    "default_level",
     "drop_plan",
     "quickstart",
     "readable_sheet",
+    "retrain",
     "run_training",
     "set_mapping",
     "set_plan",
     "set_source",
+    "stale_reasons",
     "train_config",
     "use_plan_upload",
     "use_sample",
     "use_upload",
 ]
 TF_PARAMS = ("epochs", "window")
+# What a forecast depends on, in the order the "outdated" message names them.
+INPUT_NAMES = (
+    "data",
+    "sheet",
+    "mapping",
+    "level",
+    "freq",
+    "series",
+    "plan",
+    "country",
+    "models",
+    "horizon",
+    "levels",
+    "params",
+)
 
 
 @dataclass(frozen=True)
@@ -63,6 +83,11 @@ class DataView:
     def args(self) -> tuple[Any, ...]:
         """Arguments shared by the data caches (key, name, sheet, mapping)."""
         return _args(self.source)
+
+
+def data_args(src: Source) -> tuple[Any, ...]:
+    """Keys of the data caches for ``src`` with the session's sheet and mapping."""
+    return _args(src)
 
 
 def _args(src: Source) -> tuple[Any, ...]:
@@ -93,7 +118,7 @@ def set_source(name: str, data: bytes, kind: str) -> Source:
         st.session_state["data_source"] = src
         st.session_state["data_sheet"] = sheet
         st.session_state["data_mapping"] = None
-        state.reseed("data_level", "total")
+        state.reseed("data_level", default_level(src))
         state.reseed("data_series", [])
         state.reseed("data_freq", "auto")
         state.reseed("train_horizon", None)
@@ -193,8 +218,31 @@ def set_mapping(mapping: dict | None) -> None:
     """Use a corrected mapping (None = automatic) and reset level-dependent choices."""
     if mapping != state.get("data_mapping"):
         st.session_state["data_mapping"] = mapping
-        state.reseed("data_level", "total")
+        src = state.get("data_source")
+        state.reseed("data_level", default_level(src) if src is not None else "total")
         state.reseed("data_series", [])
+
+
+def default_level(src: Source) -> str:
+    """The level a new file is forecast at: the finest (per SKU) that fits, else coarser.
+
+    A level fits when it has at most ``defaults.MAX_DEFAULT_SERIES`` series and its
+    date grid is accepted (``history`` refuses grids that are too large); "total"
+    otherwise, and for files without an id column. Reads the session's sheet and mapping.
+    """
+    try:
+        args, raw = _args(src), cache.file_bytes(src)
+        data = cache.sales_data(*args, raw)
+        counts = {lv: len(data.series_ids(lv)) for lv in data.levels()[1:]}
+        for level in level_candidates(data.levels(), counts)[:-1]:
+            try:
+                cache.history(*args, level, "auto", (), raw)
+            except ShopcastError:
+                continue
+            return level
+    except Exception:  # noqa: BLE001 - the Data page reports an unreadable file itself
+        pass
+    return "total"
 
 
 def current_view() -> DataView | None:
@@ -261,6 +309,61 @@ def train_config(freq: str) -> TrainConfig:
     return TrainConfig(models=models, horizon=int(horizon), levels=levels, model_params=params)
 
 
+# ---------------------------------------------------------------- freshness
+def data_inputs() -> tuple:
+    """The session's data choices that a forecast depends on, as ``(name, value)`` pairs."""
+    src, plan = state.get("data_source"), state.get("data_plan")
+    level = state.get("data_level")
+    series = () if level == "total" else tuple(sorted(map(str, state.get("data_series") or ())))
+    return (
+        ("data", src.digest if src is not None else None),
+        ("sheet", state.get("data_sheet")),
+        ("mapping", cache.mapping_key(state.get("data_mapping"))),
+        ("level", level),
+        ("freq", state.get("data_freq")),
+        ("series", series),
+        ("plan", plan.digest if plan is not None else None),
+        ("country", state.get("data_country") or "CN"),
+    )
+
+
+def config_inputs(config: TrainConfig) -> tuple:
+    """A training configuration as ``(name, value)`` pairs (hashable, comparable)."""
+    import json
+
+    return (
+        ("models", tuple(config.models)),
+        ("horizon", int(config.horizon)),
+        ("levels", tuple(sorted(int(lv) for lv in config.levels))),
+        ("params", json.dumps(config.model_params, sort_keys=True, default=str)),
+    )
+
+
+def current_inputs(freq: str, config: TrainConfig | None = None) -> tuple:
+    """Fingerprint of what a forecast made now would depend on (data + settings)."""
+    return data_inputs() + config_inputs(config or train_config(freq))
+
+
+def stale_reasons() -> list[str] | None:
+    """What changed since the session's forecast was made (``INPUT_NAMES`` order).
+
+    Returns:
+        None without a forecast, ``[]`` when it is up to date, else the names of
+        the inputs that differ ("level", "models"...).
+    """
+    result, stored = state.current_result(), state.result_inputs()
+    if result is None or stored is None:
+        return None
+    if not stored:  # a forecast made without a fingerprint: nothing to compare
+        return []
+    try:
+        now = dict(current_inputs(result.freq))
+    except Exception:  # noqa: BLE001 - unreadable settings: the forecast cannot be current
+        return ["data"]
+    old = dict(stored)
+    return [k for k in INPUT_NAMES if now.get(k) != old.get(k)]
+
+
 # ----------------------------------------------------------------------- train
 def run_training(view: DataView, config: TrainConfig, lang: str) -> Result | None:
     """Train with a progress bar; the session gets each model's result as it lands.
@@ -292,6 +395,7 @@ def run_training(view: DataView, config: TrainConfig, lang: str) -> Result | Non
         text = t("train.progress", lang, model=model, i=i + 1, n=n, label=shown)
         bar.progress(min(max(frac, 0.0), 1.0), text=text)
 
+    inputs = current_inputs(view.freq, config)  # what this forecast is made from
     runs: dict[str, RunInfo] = {}
     st.session_state["train_runs"] = runs
     interruption.clear_stopped()
@@ -302,7 +406,7 @@ def run_training(view: DataView, config: TrainConfig, lang: str) -> Result | Non
 
     def on_result(result: Result) -> None:
         result.plan_name = view.plan.name if view.plan is not None else ""
-        state.keep_result(result)
+        state.keep_result(result, inputs)
         for key in ("fc_series", "fc_models", "fc_levels"):
             state.reseed(key, None)
 
@@ -316,18 +420,46 @@ def run_training(view: DataView, config: TrainConfig, lang: str) -> Result | Non
         on_progress=on_progress,
         on_result=on_result,
         on_run=on_run,
+        lang=lang,
     )
     bar.empty()
     return result
 
 
 def quickstart(lang: str) -> Result | None:
-    """Sample data, total level, the default fast models, default horizon: train."""
+    """Sample data at its default level (per SKU), the default fast models and horizon: train.
+
+    The background pre-training (``prewarm``) trains exactly this, so the click
+    usually finds every model in the store.
+    """
     from forecasting.models import DEFAULT_MODELS
 
-    use_sample()
+    src = use_sample()
+    state.reseed("data_level", default_level(src))
+    state.reseed("data_series", [])
+    state.reseed("data_freq", "auto")
     state.reseed("train_models", list(DEFAULT_MODELS))
     state.reseed("train_horizon", None)
     view = current_view()
     config = train_config(view.freq)
     return run_training(view, config, lang)
+
+
+def retrain(lang: str, level: str | None = None) -> Result | None:
+    """Forecast again with the session's current data and settings, optionally at ``level``.
+
+    Models already trained for the same data and settings come from the caches,
+    so switching back to a level seen before is instant.
+
+    Raises:
+        ShopcastError: no data, or a level the data does not have.
+    """
+    if level is not None:
+        src = cache.require(state.get("data_source"))
+        data = cache.sales_data(*_args(src), cache.file_bytes(src))
+        if level not in data.levels():
+            raise ShopcastError("level_unknown", level=level)
+        state.reseed("data_level", level)
+        state.reseed("data_series", [])
+    view = cache.require(current_view())
+    return run_training(view, train_config(view.freq), lang)

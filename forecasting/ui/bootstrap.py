@@ -10,7 +10,7 @@ import streamlit as st
 
 from forecasting.errors import ShopcastError
 from forecasting.i18n import LANGUAGES, t
-from forecasting.ui import prewarm, state, theme
+from forecasting.ui import prewarm, state, theme, widgets
 from forecasting.ui.interruption import interrupted_notice
 from forecasting.ui.messages import error_text, md_escape, short_error
 from forecasting.ui.nav import PAGES, nav_icon
@@ -30,13 +30,15 @@ def bootstrap(page: str) -> str:
         The session's language ("zh" or "en"), to pass to ``t()``.
     """
     prewarm.start()
+    widgets.forget_journey()  # a new run: no journey drawn yet
     state.init_defaults()
     lang = state.lang()
     st.set_page_config(
         page_title=f"{t(f'page.{page}.title', lang)} · Shopcast",
         page_icon=theme.page_icon(),
         layout="wide",
-        initial_sidebar_state="expanded",
+        # "auto": open on a desktop, collapsed on a phone (it covered 77% of a 390 px screen)
+        initial_sidebar_state="auto",
     )
     theme.apply(lang)
     _sidebar(page)

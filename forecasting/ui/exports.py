@@ -8,6 +8,7 @@ No streamlit here, so the exports are testable without an app. Files go through
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -16,6 +17,9 @@ from forecasting.i18n import t
 from forecasting.reports.excel import workbook_bytes
 from forecasting.reports.safe import csv_bytes
 from forecasting.schema import DS, ID, hi_col, levels_of, lo_col, model_aliases
+
+if TYPE_CHECKING:
+    from forecasting.ui.training import Result
 
 
 def forecast_table(
@@ -57,15 +61,69 @@ def forecast_table(
     return out.reset_index(drop=True)
 
 
-def to_csv(forecast: pd.DataFrame) -> bytes:
-    """The forecast contract as inert CSV (UTF-8 with BOM, so Excel shows Chinese correctly).
+def to_csv(
+    forecast: pd.DataFrame,
+    lang: str | None = None,
+    series: Sequence[str] | None = None,
+    models: Sequence[str] | None = None,
+    levels: Sequence[float] | None = None,
+) -> bytes:
+    """The forecast as inert CSV (UTF-8 with BOM, so Excel shows Chinese correctly).
 
-    Text cells a spreadsheet would evaluate (``=...``, ``+...``, ``-...``, ``@...``)
-    get a leading ``'``; numbers, negative ones included, stay numbers.
+    With ``lang``: the table as on screen (``forecast_table``: headers in that
+    language, one decimal, the chosen series, models and bands). Without: the
+    forecast contract's own columns (``unique_id, ds, Alias-lo-80``...) for
+    programs. Text cells a spreadsheet would evaluate (``=...``, ``+...``,
+    ``-...``, ``@...``) get a leading ``'``; numbers, negative ones included,
+    stay numbers.
     """
+    if lang is not None:
+        return csv_bytes(forecast_table(forecast, lang, series, models, levels))
     out = forecast.copy()
     out[DS] = pd.to_datetime(out[DS]).dt.strftime("%Y-%m-%d")
     return csv_bytes(out)
+
+
+def run_settings(
+    result: Result,
+    lang: str,
+    series: Sequence[str] | None = None,
+    models: Sequence[str] | None = None,
+) -> dict[str, str]:
+    """What a forecast was made from, in words of ``lang`` (the Excel settings sheet).
+
+    Args:
+        result: the forecast.
+        lang: "zh" or "en".
+        series: the series exported (all when None).
+        models: the models exported (all when None).
+    """
+    from forecasting.ui.defaults import base_freq
+
+    sep = "、" if lang == "zh" else ", "
+    level = (
+        t("level.total", lang)
+        if result.level == "total"
+        else t("level.by", lang, column=result.level)
+    )
+    unit = t(f"unit.{base_freq(result.freq)}", lang)
+    shown = [m for m in result.models if models is None or m in models]
+    if series is None:
+        scope = t("views.export.scope_all", lang)
+    else:
+        names = sep.join(series_label(s, lang) for s in series)
+        scope = t("views.export.scope_some", lang, series=names)
+    return {
+        "data": result.data_name,
+        "level": level,
+        "freq": t(f"freq.{base_freq(result.freq)}", lang),
+        "horizon": f"{result.config.horizon} {unit}",
+        "levels": sep.join(f"{int(lv)}%" for lv in sorted(result.config.levels)) or "-",
+        "models": sep.join(model_label(m, lang) for m in shown),
+        "plan": result.plan_name or t("views.export.no_plan", lang),
+        "scope": scope,
+        "created": result.created,
+    }
 
 
 def settings_table(settings: Mapping[str, object], lang: str) -> pd.DataFrame:
@@ -87,14 +145,20 @@ def settings_table(settings: Mapping[str, object], lang: str) -> pd.DataFrame:
 
 
 def to_excel(
-    forecast: pd.DataFrame, lang: str, settings: Mapping[str, object] | None = None
+    forecast: pd.DataFrame,
+    lang: str,
+    settings: Mapping[str, object] | None = None,
+    series: Sequence[str] | None = None,
+    models: Sequence[str] | None = None,
+    levels: Sequence[float] | None = None,
 ) -> bytes:
     """An .xlsx workbook: the translated forecast table, plus a settings sheet.
 
+    ``series``, ``models`` and ``levels`` narrow the table as in ``forecast_table``.
     Written by ``forecasting.reports.excel.workbook_bytes``: strings never become
     formulas and text cells that would be evaluated are neutralised.
     """
-    sheets = {t("nav.forecast", lang): forecast_table(forecast, lang)}
+    sheets = {t("nav.forecast", lang): forecast_table(forecast, lang, series, models, levels)}
     if settings:
         sheets[t("export.settings_sheet", lang)] = settings_table(settings, lang)
     return workbook_bytes(sheets, freeze_cols=2)

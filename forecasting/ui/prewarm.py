@@ -2,8 +2,9 @@
 
 1. Import the libraries the quick start needs (statsforecast, lightgbm: ~2-3 s).
 2. Train the quick-start models on the sample data into the on-disk model store,
-   exactly as the "load sample" button would (same data key, same model keys),
-   so the click finds them ready. A per-model lock shared with
+   exactly as the "load sample" button would (same default level — per SKU —,
+   same data key, same model keys), so the click finds them ready; then the same
+   at the total level, so the Forecast page's level switch finds those too. A per-model lock shared with
    ``cache._fitted`` makes a click during this wait for the model being trained
    instead of training it a second time.
 
@@ -65,8 +66,11 @@ def _work() -> None:
 def pretrain_sample() -> list[str]:
     """Fit (or find on disk) the quick-start models on the sample, with calibration.
 
+    First at the app's default level for the sample (``defaults.level_candidates``:
+    per SKU), then at the total level.
+
     Returns:
-        The names of the models now in the store.
+        The names of the models now in the store (at the default level).
     """
     from forecasting.data import load_frame, read_future, read_table
     from forecasting.data.sample import sample_path
@@ -76,20 +80,25 @@ def pretrain_sample() -> list[str]:
 
     path = sample_path("csv")
     sales = load_frame(read_table(path.read_bytes(), name=path.name), name=path.name)
-    history = sales.history(level="total", freq=None, series=None)
-    freq = history.attrs.get("freq") or sales.freq
-    plan = sample_path("future")
-    future = None
-    if plan.exists():
-        future = read_future(plan.read_bytes(), sales, level="total", name=plan.name, freq=freq)
-    config = pipeline.TrainConfig(
-        models=list(DEFAULT_MODELS),
-        horizon=defaults.default_horizon(freq),
-        levels=[80, 95],
-    )
+    counts = {lv: len(sales.series_ids(lv)) for lv in sales.levels()[1:]}
+    first = defaults.level_candidates(sales.levels(), counts)[0]
     store = cache.model_store_uncached()
-    # the engine's loop, each model under its store lock: a click waits, then loads it
-    result = pipeline.forecast(
-        history, freq, config, future=future, store=store, lock=cache.key_lock
-    )
-    return result.models
+    plan = sample_path("future")
+    done_models: list[str] = []
+    for level in dict.fromkeys([first, "total"]):
+        history = sales.history(level=level, freq=None, series=None)
+        freq = history.attrs.get("freq") or sales.freq
+        future = None
+        if plan.exists():
+            future = read_future(plan.read_bytes(), sales, level=level, name=plan.name, freq=freq)
+        config = pipeline.TrainConfig(
+            models=list(DEFAULT_MODELS),
+            horizon=defaults.default_horizon(freq),
+            levels=[80, 95],
+        )
+        # the engine's loop, each model under its store lock: a click waits, then loads it
+        result = pipeline.forecast(
+            history, freq, config, future=future, store=store, lock=cache.key_lock
+        )
+        done_models = done_models or result.models
+    return done_models

@@ -27,7 +27,7 @@ DEFAULTS: dict[str, Any] = {
     "data_source": None,  # Source (name + content key) of the current upload / sample
     "data_mapping": None,  # dict of user overrides, None = automatic detection
     "data_sheet": None,
-    "data_level": "total",
+    "data_level": "total",  # set_source picks the finest level that fits (per SKU)
     "data_series": [],
     "data_freq": "auto",
     "data_plan": None,  # Source of the future driver plan (prices, promotions), optional
@@ -112,9 +112,15 @@ def get(key: str) -> Any:
 
 @dataclass(frozen=True)
 class ResultRef:
-    """What the session keeps of its forecast: the key of the result in the server's store."""
+    """What the session keeps of its forecast: its key in the server's store and its inputs.
+
+    ``inputs`` is the fingerprint of the data and settings the forecast was made
+    from (``actions.current_inputs``): comparing it with the session's current
+    choices tells whether the forecast is outdated.
+    """
 
     key: str
+    inputs: tuple = ()
 
 
 def current_result() -> Result | None:
@@ -128,8 +134,19 @@ def current_result() -> Result | None:
     return cache.RESULTS.get(ref.key) if isinstance(ref, ResultRef) else None
 
 
-def keep_result(result: Result) -> None:
-    """Make ``result`` the session's forecast (its frames stay in the server's store)."""
+def result_inputs() -> tuple | None:
+    """The inputs fingerprint of the session's forecast (None without one)."""
+    ref = st.session_state.get("result")
+    return ref.inputs if isinstance(ref, ResultRef) else None
+
+
+def keep_result(result: Result, inputs: tuple = ()) -> None:
+    """Make ``result`` the session's forecast (its frames stay in the server's store).
+
+    Args:
+        result: the forecast.
+        inputs: the fingerprint of the data and settings it was made from.
+    """
     import uuid
 
     from forecasting.ui import cache
@@ -137,4 +154,4 @@ def keep_result(result: Result) -> None:
     # One entry per session, overwritten by each training (the store is bounded by count).
     key = st.session_state.setdefault("result_key", f"fc-{uuid.uuid4().hex}")
     cache.RESULTS.put(key, result)
-    st.session_state["result"] = ResultRef(key)
+    st.session_state["result"] = ResultRef(key, tuple(inputs))

@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from forecasting.engine.parallel import Eta
 from forecasting.errors import ShopcastError
+from forecasting.i18n import DEFAULT_LANG
 from forecasting.schema import DS, ID
 
 if TYPE_CHECKING:
@@ -90,6 +92,7 @@ def train(
     on_progress: OnProgress | None = None,
     on_result: Callable[[Result], None] | None = None,
     on_run: Callable[[RunInfo], None] | None = None,
+    lang: str = DEFAULT_LANG,
 ) -> tuple[Result | None, dict[str, RunInfo]]:
     """Train (or fetch from the caches) each model of ``config`` in turn.
 
@@ -104,6 +107,7 @@ def train(
         on_result: called with the growing ``Result`` after every successful model,
             so an interrupted training keeps what is done.
         on_run: called with each model's ``RunInfo`` as soon as it is known.
+        lang: language of the progress label (the time left, see :func:`progress_label`).
 
     Returns:
         The result (None when no model succeeded) and every model's ``RunInfo``.
@@ -124,9 +128,15 @@ def train(
     runs: dict[str, RunInfo] = {}
     result: Result | None = None
 
+    clock = Eta()
+
     def on_step(step: pipeline.ModelStep) -> None:
+        own = step.fraction * step.n_models - step.index  # this model's own fraction
+        if step.phase == "start":
+            clock.start = None  # each model's time left from its own pace
         if on_progress:
-            on_progress(step.fraction, step.model, step.index, step.detail)
+            label = progress_label(step.detail, clock, own, lang)
+            on_progress(step.fraction, step.model, step.index, label)
 
     def model_done(run: pipeline.ModelRun) -> None:
         nonlocal result
@@ -160,6 +170,21 @@ def train(
         if on_result:
             on_result(result)
     return result, runs
+
+
+def progress_label(detail: str, clock: Eta, fraction: float, lang: str) -> str:
+    """A model's progress label with the time it has left: ``"240/1000 · 剩余约 0:35"``.
+
+    The time left extrapolates the model's pace so far (``clock`` restarts at each
+    model); while there is too little to go on, the model's own label alone.
+    """
+    from forecasting.engine.parallel import clock as as_clock
+    from forecasting.i18n import t
+
+    left = clock.remaining(fraction)
+    if not detail or left is None:
+        return detail
+    return t("scale.progress", lang, done=detail, left=as_clock(left))
 
 
 def run_info(run: ModelRun) -> RunInfo:

@@ -6,6 +6,7 @@ Page-specific blocks live in ``views/<page>.py``.
 from __future__ import annotations
 
 import html
+import threading
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -22,25 +23,62 @@ if TYPE_CHECKING:
     from forecasting.ui.actions import DataView
 
 
-def journey(lang: str, current: str) -> None:
-    """The three steps (data, train, forecast) with what is done."""
-    done = {
-        "data": state.get("data_source") is not None,
-        "train": state.current_result() is not None,
-        "forecast": state.current_result() is not None,
+# The journey's placeholder of the current script run (one script thread per session
+# run): a training later in the same run redraws it, so it never shows the old state.
+_journey = threading.local()
+
+
+def journey_status() -> dict[str, str]:
+    """Each step's status: "done", "stale" (made from other data or settings) or "todo"."""
+    from forecasting.ui.actions import stale_reasons
+
+    reasons = stale_reasons()
+    fc = "todo" if reasons is None else ("stale" if reasons else "done")
+    return {
+        "data": "done" if state.get("data_source") is not None else "todo",
+        "train": fc,
+        "forecast": fc,
     }
+
+
+def journey(lang: str, current: str) -> None:
+    """The three steps (data, train, forecast) with what is done, or outdated."""
+    _journey.slot = st.empty()
+    _journey.current = current
+    _draw_journey(lang)
+
+
+def forget_journey() -> None:
+    """Start of a page run: the journey of the previous run is gone."""
+    _journey.slot = None
+
+
+def refresh_journey(lang: str) -> None:
+    """Redraw this run's journey (after a training changed what is done)."""
+    if getattr(_journey, "slot", None) is not None:
+        _draw_journey(lang)
+
+
+def _draw_journey(lang: str) -> None:
+    status = journey_status()
     cells = []
     for i, step in enumerate(("data", "train", "forecast"), start=1):
-        cls = "done" if done[step] else ""
-        cls += " current" if step == current else ""
-        mark = "✓" if done[step] else str(i)
-        status = t("journey.done" if done[step] else "journey.todo", lang)
+        cls = status[step] if status[step] != "todo" else ""
+        cls += " current" if step == _journey.current else ""
+        mark = {"done": "✓", "stale": "!"}.get(status[step], str(i))
+        text = t(f"journey.{status[step]}", lang)
         cells.append(
             f"<div class='sc-step {cls}'><span class='sc-num'>{mark}</span>"
-            f"<b>{html.escape(t(f'journey.{step}', lang))}</b>{html.escape(status)}</div>"
+            f"<b>{html.escape(t(f'journey.{step}', lang))}</b>{html.escape(text)}</div>"
         )
     title = html.escape(t("journey.title", lang), quote=True)
-    st.html(f"<div class='sc-steps' aria-label='{title}'>{''.join(cells)}</div>")
+    _journey.slot.html(f"<div class='sc-steps' aria-label='{title}'>{''.join(cells)}</div>")
+
+
+def stale_text(reasons: list[str], lang: str) -> str:
+    """The changed inputs in words: "预测层级、模型" / "forecast level, models"."""
+    sep = "、" if lang == "zh" else ", "
+    return sep.join(t(f"views.input.{r}", lang) for r in reasons)
 
 
 def level_label(level: str, lang: str) -> str:

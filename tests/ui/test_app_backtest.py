@@ -55,7 +55,9 @@ def test_small_backtest_language_switch_and_error_keeps_results(monkeypatch):
     calls = []
     real = bt.backtest
     monkeypatch.setattr(bt, "backtest", lambda *a, **k: calls.append(1) or real(*a, **k))
-    at = backtest_page(bt_models=["seasonal_naive", "ets"], bt_horizon=14, bt_windows=2)
+    at = backtest_page(
+        bt_models=["seasonal_naive", "ets"], bt_horizon=14, bt_windows=2, data_level="total"
+    )
     no_exceptions(at)
     assert any("还没有回测结果" in v for v in alert_texts(at.info))
     at.button(key="bt_run").click().run()

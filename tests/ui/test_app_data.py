@@ -48,7 +48,7 @@ def test_sample_button_loads_data_with_summary_and_mapping():
     src = at.session_state["data_source"]
     assert (src.name, src.kind) == ("shop_sales.csv", "sample")
     raw = pd.read_csv(SAMPLE / "shop_sales.csv", encoding="utf-8-sig")
-    assert _metric(at, "data.metric.series") == "1"  # total level by default
+    assert _metric(at, "data.metric.series") == "30"  # one series per SKU by default
     assert _metric(at, "data.metric.total") == f"{raw['销量'].sum():,.0f}"
     assert _selectbox(at, "data.map.date").value == "日期"
     assert _selectbox(at, "data.map.target").value == "销量"

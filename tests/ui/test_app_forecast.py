@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+
+import pandas as pd
+
 from forecasting.i18n import t
 from tests.ui.apptest import (
     charts,
@@ -64,9 +68,8 @@ def test_table_downloads_and_english_labels():
     at.radio(key="_w_lang").set_value("en").run()
     no_exceptions(at)
     (fig,) = charts(at)
-    assert fig["layout"]["title"]["text"] == t(
-        "chart.forecast_title", "en", series=t("chart.total", "en")
-    )
+    first = result_of(at).series[0]  # per SKU by default: the biggest SKU first
+    assert fig["layout"]["title"]["text"] == t("chart.forecast_title", "en", series=first)
     assert at.dataframe[0].value.columns[0] == "Series"
     assert at.title[0].value == t("page.forecast.title", "en")
 
@@ -88,3 +91,29 @@ def test_series_picker_for_a_category_level_forecast():
     (fig,) = charts(at)
     assert fig["layout"]["title"]["text"] == t("chart.forecast_title", "zh", series=other)
     assert set(at.dataframe[0].value["序列"]) == {other}
+
+
+def test_chart_in_the_ui_language_keeps_the_zoom_and_shows_the_whole_horizon():
+    at = quickstart(new_app())
+    result = result_of(at)
+    config = json.loads(at.get("plotly_chart")[0].proto.config)
+    assert config["locale"] == "zh-CN"
+    assert config["locales"]["zh-CN"]["format"]["shortMonths"][:2] == ["1月", "2月"]
+    (fig,) = charts(at)
+    layout = fig["layout"]
+    assert layout["legend"]["y"] < 0  # below the chart: never over the title on a phone
+    # the default view: three horizons of history, then the whole forecast
+    x0, x1 = (pd.Timestamp(v) for v in layout["xaxis"]["range"])
+    assert x1 == result.forecast["ds"].max()
+    h = result.config.horizon
+    assert (result.history["ds"].max() - x0).days == 3 * h - 1
+    # zoom survives a rerun that changes what is drawn (same uirevision) ...
+    revision = layout["uirevision"]
+    at.multiselect(key="_w_fc_levels").set_value([80]).run()
+    assert charts(at)[0]["layout"]["uirevision"] == revision
+    # ... and another series starts from its own default view
+    picker = at.selectbox(key="_w_fc_series")
+    picker.set_value(picker.options[1]).run()
+    assert charts(at)[0]["layout"]["uirevision"] != revision
+    at.radio(key="_w_lang").set_value("en").run()
+    assert "locale" not in json.loads(at.get("plotly_chart")[0].proto.config)

@@ -47,7 +47,7 @@ def test_load_sample_goes_straight_to_a_forecast_with_bands():
     assert at.title[0].value == t("page.forecast.title", "zh")
     result = result_of(at)
     assert result.models == list(DEFAULT_MODELS)
-    assert result.level == "total" and result.data_name == "shop_sales.csv"
+    assert result.level == "商品" and result.data_name == "shop_sales.csv"  # per SKU by default
     assert result.plan_name == "shop_future.csv"  # the sample's promotion plan is used
     (fig,) = charts(at)
     roles = [tr["meta"]["role"] for tr in fig["data"]]

@@ -61,7 +61,7 @@ def _lines(at) -> list[str]:
     return [tr["meta"]["scenario"] for tr in sorted(lines, key=lambda tr: tr["legendrank"])]
 
 
-def _sample_on_scenarios(level: str | None = None):
+def _sample_on_scenarios(level: str | None = "total"):  # the sample defaults to per SKU
     at = open_page(new_app(), "data")
     at.button(key="data_sample").click().run()
     if level:

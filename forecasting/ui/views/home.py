@@ -53,6 +53,8 @@ def result_banner(lang: str) -> None:
     names = ", ".join(md_escape(model_label(m, lang)) for m in result.models)
     with st.container(border=True):
         st.markdown(t("home.result_ready", lang, models=names))
+        if actions.stale_reasons():  # made from other data or settings than the current ones
+            st.caption(t("views.home.stale", lang))
         st.page_link(
             PAGES["forecast"], label=t("home.go_forecast", lang), icon=":material/insights:"
         )

@@ -31,15 +31,15 @@ def require_data(lang: str) -> DataView:
 
 
 def model_picker(lang: str) -> list[str]:
-    """Multiselect of every registered model with its one-line description."""
-    from forecasting.models import LIBRARY, available
+    """Multiselect of every registered model with its one-line description (no library names)."""
+    from forecasting.models import available
 
     names = available()
     st.multiselect(
         t("train.models", lang),
         names,
         format_func=lambda m: model_label(m, lang),
-        help=t("train.models_help", lang),
+        help=t("views.train.models_help", lang),
         placeholder=t("train.models_placeholder", lang),
         **state.bind("train_models", default=actions.chosen_models()),
     )
@@ -49,17 +49,15 @@ def model_picker(lang: str) -> list[str]:
         mark = "●" if m in chosen else "○"
         desc = t(f"model.{m}.desc", lang)
         desc = "" if desc == f"model.{m}.desc" else f" — {html.escape(desc)}"
-        lib = LIBRARY.get(m, "")
-        chip = f"<span class='sc-lib'>{html.escape(lib)}</span>" if lib and " " not in lib else ""
         lines.append(
-            f"<div class='sc-model'>{mark} <b>{html.escape(model_label(m, lang))}</b>{desc}{chip}</div>"
+            f"<div class='sc-model'>{mark} <b>{html.escape(model_label(m, lang))}</b>{desc}</div>"
         )
     st.html("".join(lines))
     return chosen
 
 
 def train_settings(freq: str, lang: str) -> None:
-    """Horizon, interval levels and the TensorFlow settings."""
+    """Horizon and interval levels; the neural networks' settings in a closed "advanced" box."""
     from forecasting.models import TENSORFLOW_MODELS
 
     unit = t(f"unit.{base_freq(freq)}", lang)
@@ -69,24 +67,32 @@ def train_settings(freq: str, lang: str) -> None:
         min_value=1,
         max_value=1000,
         step=1,
+        help=t("views.train.horizon_help", lang),
         **state.bind("train_horizon", default=default_horizon(freq)),
     )
     c2.multiselect(
         t("train.levels", lang),
         list(LEVEL_CHOICES),
         placeholder=t("train.levels_none", lang),
+        help=t("views.train.levels_help", lang),
         **state.bind("train_levels"),
     )
     if any(m in TENSORFLOW_MODELS for m in actions.chosen_models()):
-        with st.expander(t("train.tf_settings", lang), expanded=True):
+        with st.expander(t("views.train.advanced", lang), expanded=False):
             e1, e2 = st.columns(2)
-            e1.slider(t("train.epochs", lang), 1, 200, **state.bind("train_epochs"))
+            e1.slider(
+                t("views.train.epochs", lang),
+                1,
+                200,
+                help=t("views.train.epochs_help", lang),
+                **state.bind("train_epochs"),
+            )
             e2.number_input(
-                t("train.window", lang),
+                t("views.train.window", lang),
                 min_value=0,
                 max_value=400,
                 step=1,
-                help=t("train.window_help", lang),
+                help=t("views.train.window_help", lang),
                 **state.bind("train_window", default=0),
             )
 
@@ -113,11 +119,25 @@ def train_buttons(view: DataView, lang: str) -> None:
         with widgets.training_session():
             actions.run_training(view, actions.train_config(view.freq), lang)
         slot.empty()
+        widgets.refresh_journey(lang)
 
 
 def results(lang: str) -> None:
-    """The latest training: its message, the per-model table, fit times, the way on."""
-    widgets.training_outcome(lang)
+    """The latest training: its message, the per-model table, fit times, the way on.
+
+    When the data or settings changed since, the results are marked outdated (the
+    success message of that training is not repeated as if it were current).
+    """
+    reasons = actions.stale_reasons()
+    if reasons:
+        st.warning(
+            t("views.train.stale", lang, what=widgets.stale_text(reasons, lang)),
+            icon=":material/update:",
+        )
+        if state.get("train_runs"):
+            st.caption(t("views.train.stale_table", lang))
+    else:
+        widgets.training_outcome(lang)
     if runs_table(lang) is not None:
         times = fit_times(lang)
         if len(times):
@@ -159,7 +179,13 @@ def runs_table(lang: str) -> pd.DataFrame | None:
         )
     table = pd.DataFrame(rows)
     st.markdown(f"**{t('train.results', lang)}**")
-    st.dataframe(table, hide_index=True, width="stretch")
+    tips = {
+        "train.col.status": "views.train.status_help",
+        "train.col.fit": "views.train.fit_help",
+        "train.col.predict": "views.train.predict_help",
+    }
+    config = {t(col, lang): st.column_config.Column(help=t(tip, lang)) for col, tip in tips.items()}
+    st.dataframe(table, hide_index=True, width="stretch", column_config=config)
     return table
 
 
