@@ -18,12 +18,15 @@ import time
 
 from forecasting.cli.common import (
     MAX_HORIZON,
+    add_engine_args,
     add_input_args,
     check_apart,
     check_common,
+    check_engine,
     check_horizon,
     check_inputs,
     check_range,
+    engine_client,
     load_input,
     progress_printer,
 )
@@ -65,6 +68,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     b.add_argument("--cv-out", help="also write the backtest (cutoff, y, forecasts): .csv/.xlsx")
     b.add_argument("--festival-out", help="also write festival-window metrics: .csv/.xlsx")
     b.add_argument("--out", "-o", required=True, help="metrics file: .csv or .xlsx")
+    add_engine_args(b)
     b.set_defaults(func=cmd_backtest)
     return b
 
@@ -89,11 +93,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     future = _plan(args, data, history)
 
     t0 = time.perf_counter()
-    result = backtest(
-        history,
-        freq,
-        models,
-        args.horizon,
+    settings = dict(
         n_windows=args.windows,
         step=args.step,
         levels=list(args.level),
@@ -102,6 +102,13 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         progress=progress_printer,
         future=future,
     )
+    with engine_client(args) as client:
+        if client is None:
+            result = backtest(history, freq, models, args.horizon, **settings)
+        else:  # one task per (window, model): the same numbers (engine.distributed)
+            from forecasting.engine.distributed import backtest as on_cluster
+
+            result = on_cluster(history, freq, models, args.horizon, client, **settings)
     if sys.stderr.isatty():
         print(file=sys.stderr)
     for model, k, reason in result.failure_summary(lang):
@@ -149,6 +156,7 @@ def _check_options(args: argparse.Namespace) -> tuple[dict[str, str], dict]:
     formats = {p: output_format(p, OUT_FORMATS) for p in outs}
     check_apart(outs, [args.input, args.future])
     params = check_common(args)
+    check_engine(args)
     check_range("--windows", args.windows, 1, MAX_WINDOWS)
     check_range("--step", args.step, 1, MAX_HORIZON)
     sort_by = str(args.sort_by)

@@ -1,12 +1,14 @@
 """What the ``forecast``, ``backtest`` and ``scenario`` commands share:
-the input options (mapping overrides, level, grain, holiday country) and reading
-INPUT with them."""
+the input options (mapping overrides, level, grain, holiday country), reading
+INPUT with them, and the engine (``--engine local|dask``) that fits the models."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from forecasting.errors import ShopcastError
@@ -153,9 +155,29 @@ def read_plan(path: str | None, data, level: str | None, freq: str | None = None
 
 
 def progress_printer(frac: float, label: str) -> None:
-    """A one-line progress indicator, only on an interactive terminal."""
-    if sys.stderr.isatty():
-        print(f"\r[{frac:6.1%}] {label[:60]:<60}", end="", file=sys.stderr, flush=True)
+    """A one-line progress indicator with the time left, only on an interactive terminal.
+
+    The time left extrapolates the whole run's pace so far (the clock restarts when
+    the fraction goes back, i.e. a new run); the language is ``--lang`` or
+    ``SHOPCAST_LANG``.
+    """
+    if not sys.stderr.isatty():
+        return
+    import os
+
+    from forecasting.engine.parallel import Eta, clock
+    from forecasting.i18n import DEFAULT_LANG, t
+
+    eta = progress_printer.__dict__.setdefault("eta", Eta())
+    left = eta.remaining(frac)
+    if left is not None and frac < 1.0:
+        argv = sys.argv
+        lang = os.environ.get("SHOPCAST_LANG", DEFAULT_LANG)
+        if "--lang" in argv[:-1]:
+            lang = argv[argv.index("--lang") + 1]
+        lang = next((a.split("=", 1)[1] for a in argv if a.startswith("--lang=")), lang)
+        label = t("scale.progress", lang, done=label, left=clock(left))
+    print(f"\r[{frac:6.1%}] {label[:70]:<70}", end="", file=sys.stderr, flush=True)
 
 
 # ------------------------------------------------------------ option checks
@@ -234,3 +256,63 @@ def first_failure(errors: dict) -> ShopcastError:
         if isinstance(err, ShopcastError):
             return err
     return ShopcastError("all_models_failed")
+
+
+# ------------------------------------------------------------------ the engine
+ENGINES = ("local", "dask")
+MAX_DASK_WORKERS = 256
+
+
+def add_engine_args(p: argparse.ArgumentParser) -> None:
+    """``--engine local|dask``, ``--dask-address`` and ``--dask-workers``."""
+    p.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default="local",
+        help="where models are fitted: this process (local, default) or a Dask cluster (dask)",
+    )
+    p.add_argument(
+        "--dask-address",
+        metavar="tcp://HOST:PORT",
+        help="scheduler of a running Dask cluster (with --engine dask; "
+        "default: a local cluster of worker processes)",
+    )
+    p.add_argument(
+        "--dask-workers",
+        type=int,
+        metavar="N",
+        help="worker processes of the local Dask cluster (default: one per core)",
+    )
+
+
+def check_engine(args: argparse.Namespace) -> None:
+    """The Dask options only with ``--engine dask``; ``--dask-workers`` only without an
+    address (a running cluster has its own workers)."""
+    address = getattr(args, "dask_address", None)
+    workers = getattr(args, "dask_workers", None)
+    if getattr(args, "engine", "local") != "dask":
+        for option, value in (("--dask-address", address), ("--dask-workers", workers)):
+            if value is not None:
+                raise ShopcastError("engine_needs_dask", option=option)
+        return
+    if address and workers is not None:
+        raise ShopcastError("engine_workers_with_address")
+    check_range("--dask-workers", workers, 1, MAX_DASK_WORKERS)
+
+
+@contextmanager
+def engine_client(args: argparse.Namespace) -> Iterator[object | None]:
+    """None for ``--engine local``; for ``--engine dask`` a Dask client for the block
+    (``engine.distributed.dask_client``), after one line on stderr naming the cluster."""
+    if getattr(args, "engine", "local") != "dask":
+        yield None
+        return
+    from forecasting.engine.distributed import dask_client, describe
+    from forecasting.i18n import t
+
+    with dask_client(args.dask_address, args.dask_workers) as client:
+        address, workers, threads = describe(client)
+        lang = getattr(args, "lang", "zh")
+        line = t("engine.dask_using", lang, address=address, workers=workers, threads=threads)
+        print(line, file=sys.stderr)
+        yield client

@@ -4,7 +4,8 @@
         --level 80 95 --out f.csv
 
 Uses the engine's one train -> predict -> keep loop (``engine.forecast.forecast``)
-with the on-disk model store, so the same data + settings never retrain.
+with the on-disk model store, so the same data + settings never retrain; with
+``--engine dask`` the same loop runs on a Dask cluster (``engine.distributed``).
 """
 
 from __future__ import annotations
@@ -14,11 +15,14 @@ import sys
 import time
 
 from forecasting.cli.common import (
+    add_engine_args,
     add_input_args,
     check_apart,
     check_common,
+    check_engine,
     check_horizon,
     check_inputs,
+    engine_client,
     first_failure,
     load_input,
     progress_printer,
@@ -46,6 +50,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     )
     add_input_args(f, "forecast")
     f.add_argument("--no-cache", action="store_true", help="do not read or write the model store")
+    add_engine_args(f)
     f.add_argument(
         "--out",
         "-o",
@@ -71,6 +76,7 @@ def cmd_forecast(args: argparse.Namespace) -> int:
     fmt = output_format(args.out, OUT_FORMATS)
     check_apart([args.out], [args.input, args.future])
     params = check_common(args)
+    check_engine(args)
     check_inputs(args.input, args.future)
     store = None if args.no_cache else _store()
     history, freq, data = load_input(args)
@@ -86,7 +92,17 @@ def cmd_forecast(args: argparse.Namespace) -> int:
     )
 
     t0 = time.perf_counter()
-    result = forecast(history, freq, config, future=future, progress=progress_printer, store=store)
+    with engine_client(args) as client:
+        if client is None:
+            result = forecast(
+                history, freq, config, future=future, progress=progress_printer, store=store
+            )
+        else:  # the same forecasts, fitted on the cluster (engine.distributed)
+            from forecasting.engine.distributed import forecast as on_cluster
+
+            result = on_cluster(
+                history, freq, config, client, future, progress=progress_printer, store=store
+            )
     if sys.stderr.isatty():
         print(file=sys.stderr)
     if not result.models:  # one line: the first model's reason stands for all

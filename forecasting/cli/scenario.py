@@ -13,16 +13,20 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 from forecasting.cli.common import (
     MAX_HORIZON,
     add_country_arg,
+    add_engine_args,
     check_apart,
     check_common,
+    check_engine,
     check_horizon,
     check_inputs,
     check_range,
+    engine_client,
     first_failure,
 )
 from forecasting.errors import ShopcastError
@@ -106,6 +110,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     c.add_argument("--seed", type=int, default=0)
     add_country_arg(c)
     c.add_argument("--no-cache", action="store_true", help="do not read or write the model store")
+    add_engine_args(c)
     c.add_argument(
         "--out",
         "-o",
@@ -125,7 +130,7 @@ def cmd_scenario(args: argparse.Namespace) -> int:
             every model failing.
     """
     from forecasting.data import load, read_future
-    from forecasting.engine.forecast import TrainConfig, fitted_models
+    from forecasting.engine.forecast import TrainConfig
     from forecasting.engine.store import ModelStore
     from forecasting.models import parse_model_list
     from forecasting.planning import scenarios as sc
@@ -156,13 +161,8 @@ def cmd_scenario(args: argparse.Namespace) -> int:
         seed=args.seed,
     )
     # leaving the block saves models whose interval calibration grew: no refits on rerun
-    with fitted_models(history, freq, config, store=store) as fitted:
-        ready = [model for _, model, _ in fitted if model is not None]
-        if not ready:  # one line: the first model's reason stands for all
-            raise first_failure({name: run.error for name, _, run in fitted})
-        for name, _, run in fitted:
-            if run.error is not None:
-                print(f"{name}: {run.error.message(args.lang)}", file=sys.stderr)
+    with ExitStack() as stack:
+        ready = _fitted(stack, args, history, freq, config, store)
         by = args.by or (data.ids[-2] if len(data.ids) >= 2 else None)
         response = fit_scenario_response(history, hierarchy, args.assume_uplift, args.country)
         after = sc.fit_after_effects(
@@ -217,6 +217,29 @@ def cmd_scenario(args: argparse.Namespace) -> int:
     return 0
 
 
+def _fitted(stack: ExitStack, args: argparse.Namespace, history, freq: str, config, store) -> list:
+    """The fitted (or stored) models for the block of ``stack``: fitted here, or on a
+    Dask cluster with ``--engine dask`` (``engine.distributed``) and predicted here.
+    Prints each model that failed; every model failing raises the first one's reason.
+    """
+    from forecasting.engine.forecast import fitted_models
+
+    client = stack.enter_context(engine_client(args))
+    if client is None:
+        fitted = stack.enter_context(fitted_models(history, freq, config, store=store))
+    else:
+        from forecasting.engine.distributed import fitted_models as on_cluster
+
+        fitted = stack.enter_context(on_cluster(history, freq, config, client, store=store))
+    ready = [model for _, model, _ in fitted if model is not None]
+    if not ready:  # one line: the first model's reason stands for all
+        raise first_failure({name: run.error for name, _, run in fitted})
+    for name, _, run in fitted:
+        if run.error is not None:
+            print(f"{name}: {run.error.message(args.lang)}", file=sys.stderr)
+    return ready
+
+
 def _check_options(args: argparse.Namespace) -> tuple[dict[str, tuple[Path, str]], dict]:
     """Every option, input and output path, before any file is read.
 
@@ -234,6 +257,7 @@ def _check_options(args: argparse.Namespace) -> tuple[dict[str, tuple[Path, str]
         output_format(path, OUT_FORMATS)
     check_apart([p for p, _ in outs.values()], [args.input, args.scenario, args.future, args.stock])
     params = check_common(args)
+    check_engine(args)
     check_range("--post-days", args.post_days, 0, MAX_POST_DAYS)
     if args.assume_uplift is not None:
         check_range("--assume-uplift", args.assume_uplift, -0.9, 10)
