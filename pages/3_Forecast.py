@@ -7,6 +7,9 @@ import streamlit as st
 from forecasting.i18n import t
 from forecasting.ui import bootstrap, guard, widgets
 from forecasting.ui.views import forecast as forecast_view
+from forecasting.ui.views import insights
+from forecasting.ui.views import overview as overview_view
+from forecasting.ui.views import report as report_view
 
 lang = bootstrap("forecast")
 st.title(t("page.forecast.title", lang))
@@ -19,10 +22,18 @@ with guard(lang):
     forecast_view.level_switch(result, lang)
     forecast_view.result_line(result, lang)
     forecast_view.failed_models(result, lang)
-    # (room for the recommendation / summary in words: they read `result`)
+    recommended = insights.recommendation(result, lang)
+    report_view.summary(result, lang, recommended=recommended)
     series, models, levels, festivals_on = forecast_view.forecast_controls(result, lang)
-    fig = forecast_view.chart(result, series, models, levels, festivals_on, lang)
+    insights.kpi_cards(result, series, recommended or models[0] if models else None, lang)
+    fig = forecast_view.chart(result, series, models, levels, festivals_on, lang, recommended)
+    insights.explanation(result, series, lang)
     forecast_view.table_section(result, series, models, levels, lang)
-    # (room for the report download next to the other files)
+    if len(result.series) > 1:
+        with st.expander(t("overview.title", lang), icon=":material/leaderboard:"):
+            overview_view.render(result, lang)
     forecast_view.downloads(result, fig, series, models, levels, lang)
+    report_view.report_buttons(
+        result, lang, recommended=recommended, scenario_kpis=report_view.latest_scenario_kpis()
+    )
     forecast_view.share_link(result, series, models, lang)

@@ -3,7 +3,8 @@
     python -m forecasting report sales.csv --future plan.csv --horizon 28 --out report.pdf
 
 Trains (or loads from the model store) the models as ``forecast`` does, runs a
-quick backtest of the recommended model (``--windows``, default 2; 0 skips it),
+quick backtest of every model (``--windows``, default 2; 0 skips it), leads with
+the model that backtest supports (``evaluation.recommend``; ``--recommend`` overrides),
 and writes one self-contained page (``reports.report.build_report``): ``.html``
 opens offline, ``.pdf`` is that page printed by headless Chromium.
 """
@@ -53,13 +54,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     r.add_argument(
         "--recommend",
         metavar="MODEL",
-        help="the model the report leads with (default: auto when among --models, else the first)",
+        help="the model the report leads with (default: the one the quick backtest supports)",
     )
     r.add_argument(
         "--windows",
         type=int,
         default=2,
-        help="backtest windows for the recommended model's accuracy (default 2; 0 skips it)",
+        help="backtest windows for the recommendation and its accuracy (default 2; 0 skips it)",
     )
     r.add_argument("--top", type=int, default=10, help="series in the top table (default 10)")
     add_input_args(r, "forecast")
@@ -111,7 +112,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     for name, err in result.errors.items():
         print(f"{name}: {err.message(lang)}", file=sys.stderr)
     print(run_summary(result).to_string(index=False))
-    html = _build(args, history, freq, data, result.forecast, result.models, config)
+    html = _build(args, history, freq, data, result.forecast, result.models, config, store)
     output_format(args.out, OUT_FORMATS)  # still writable after the work
     if fmt == "pdf":
         from forecasting.reports.pdf import html_to_pdf
@@ -159,18 +160,37 @@ def _check_options(args: argparse.Namespace) -> tuple[str, list[str], dict]:
     return fmt, models, params
 
 
-def _build(args, history, freq, data, forecast, trained, config) -> str:
-    """The report page: the recommended model, its quick backtest, the builder."""
-    from forecasting.reports.report import build_report, recommended_model
-    from forecasting.reports.summary import band_level
+def _build(args, history, freq, data, forecast, trained, config, store=None) -> str:
+    """The report page: the recommended model, its quick backtest, the builder.
 
-    model = recommended_model(trained, args.recommend)
-    level = band_level(forecast, model, 80)
-    accuracy, note = None, ""
+    The quick backtest covers every trained model; the recommendation is the one
+    ``evaluation.recommend`` picks from it (``--recommend`` overrides). With
+    ``--windows 0`` a trained auto/ensemble's inner backtest recommends, when the
+    model store holds it; else ``reports.report.recommended_model`` decides.
+    """
+    from forecasting.evaluation.recommend import expected_error_text, recommend
+    from forecasting.reports.report import build_report, recommended_model
+    from forecasting.reports.summary import accuracy_from_cv, band_level
+
+    accuracy, note, rec, cv = None, "", None, None
     if args.windows == 0:
         note = t("report.accuracy.skipped", args.lang)
+        rec = _inner_recommendation(store, history, freq, config, trained)
     else:
-        accuracy, note = _quick_backtest(args, history, freq, model, config, level)
+        res, note = _quick_backtest(args, history, freq, trained, config)
+        if res is not None:
+            cv = res.cv
+            rec = recommend(res, candidates=trained, level=_band(config))
+    model = args.recommend or (rec.model if rec is not None else recommended_model(trained))
+    level = band_level(forecast, model, 80)
+    if cv is not None:
+        accuracy = accuracy_from_cv(cv, model, level)
+        note = "" if accuracy is not None else t("report.accuracy.none", args.lang)
+    if rec is not None and rec.model == model:
+        from forecasting.charts.forecast import model_label
+
+        error = expected_error_text(rec, None, freq, args.lang)
+        print(t("insights.rec.title", args.lang, model=model_label(model, args.lang), error=error))
     series_name = args.aggregate or (data.ids[-1] if data.ids else "")
     return build_report(
         history,
@@ -188,16 +208,28 @@ def _build(args, history, freq, data, forecast, trained, config) -> str:
     )
 
 
-def _quick_backtest(args, history, freq, model, config, level):
-    """``(accuracy, "")`` of ``model`` over ``--windows`` windows, or ``(None, reason)``."""
-    from forecasting.evaluation.backtest import backtest
-    from forecasting.reports.summary import accuracy_from_cv
+def _band(config) -> float | None:
+    """The band the backtest scores: 80% when trained with it, else the narrowest."""
+    levels = sorted(float(lv) for lv in config.levels)
+    if not levels:
+        return None
+    return 80.0 if 80.0 in levels else levels[0]
 
+
+def _quick_backtest(args, history, freq, models, config):
+    """``(BacktestResult, "")`` of ``models`` over ``--windows`` windows, or ``(None, reason)``.
+
+    Only the band the report shows is scored (one level), which keeps the conformal
+    refits of models without native bands to one set per window.
+    """
+    from forecasting.evaluation.backtest import backtest
+
+    level = _band(config)
     try:
         res = backtest(
             history,
             freq,
-            [model],
+            list(models),
             config.horizon,
             n_windows=args.windows,
             levels=[level] if level is not None else [],
@@ -209,10 +241,22 @@ def _quick_backtest(args, history, freq, model, config, level):
         _end_progress()
         return None, t("report.accuracy.failed", args.lang, reason=exc.message(args.lang))
     _end_progress()
-    acc = accuracy_from_cv(res.cv, model, level)
-    if acc is None:
-        return None, t("report.accuracy.none", args.lang)
-    return acc, ""
+    return res, ""
+
+
+def _inner_recommendation(store, history, freq, config, trained):
+    """The recommendation from a trained auto/ensemble's inner backtest (from the store)."""
+    from forecasting.engine.forecast import data_key, store_key
+    from forecasting.evaluation.recommend import recommend_from_models
+    from forecasting.models import combining_models
+
+    combos = [m for m in trained if m in combining_models()]
+    if store is None or not combos:
+        return None
+    dkey = data_key(history, freq)
+    fitted = {m: store.load(store_key(dkey, m, config)) for m in combos}
+    fitted = {m: model for m, model in fitted.items() if model is not None}
+    return recommend_from_models(fitted, config.horizon, candidates=trained, level=_band(config))
 
 
 def _end_progress() -> None:

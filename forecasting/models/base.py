@@ -77,6 +77,11 @@ class Forecaster:
     min_seasons: ClassVar[float] = 2.0
     global_model: ClassVar[bool] = False
     calibration_windows: int = 2
+    # "refit": one refit per calibration window. "shared": one refit at the earliest
+    # cut-off forecasts every window from that window's own history (mlforecast's
+    # conformal scheme): for models whose forecast reads the history from ``train_``
+    # (the global feature models), at the cost of one refit instead of ``windows``.
+    calibration_scheme: ClassVar[str] = "refit"
     # False: series the model cannot forecast are left out (``skipped_``) instead of
     # going down the fallback chain. Ensemble members and calibration refits use it, so
     # a member is never scored with another model's numbers.
@@ -280,22 +285,26 @@ class Forecaster:
 
     # ---------------------------------------------------------------- helpers
     def _calibration_errors(self, h: int) -> np.ndarray:
-        """Scaled out-of-sample errors, shape ``(n_samples, h)`` (NaN where missing)."""
-        from forecasting.models.conformal import calibration_splits, scaled_errors, series_scale
+        """Scaled out-of-sample errors, shape ``(n_samples, h)`` (NaN where missing).
 
-        m = season_length(self.freq)
-        rows: list[np.ndarray] = []
-        for past, held in calibration_splits(self.train_, h, self.calibration_windows):
-            sub = self.clone()
-            sub.calibration_windows = 0
-            sub.use_fallbacks = False  # errors of this model only, never a fallback's
-            try:
-                sub.fit(past, freq=self.freq)
-            except Exception:  # noqa: BLE001 - too little history at this cut-off
-                continue
-            fut = held.drop(columns=[Y])
-            pred = sub.predict(h, future=fut if sub.drivers_ else None, level=[], align=False)
-            rows += scaled_errors(held, pred, sub.alias, series_scale(past, m), h)
+        The refits of the windows are independent: they run side by side on the cores
+        (``engine.parallel``), each single-threaded; the errors are the same either way.
+        """
+        from forecasting.engine import parallel
+        from forecasting.models.conformal import calibration_splits
+
+        sub = self.clone()
+        sub.calibration_windows = 0
+        sub.use_fallbacks = False  # errors of this model only, never a fallback's
+        splits = list(calibration_splits(self.train_, h, self.calibration_windows))
+        if self.calibration_scheme == "shared" and len(splits) > 1:
+            shared = shared_window_errors((sub, splits, self.freq, h))
+            if shared is not None:  # else too little history at the earliest cut-off
+                return np.vstack(shared) if shared else np.empty((0, h))
+        tasks = [(sub, past, held, self.freq, h) for past, held in splits]
+        jobs = parallel.jobs_for(self.train_[ID].nunique())  # small panels: no pool
+        parts = parallel.run_batches(window_errors, tasks, jobs=jobs)
+        rows = [row for part in parts for row in part]
         return np.vstack(rows) if rows else np.empty((0, h))
 
     def _end(self) -> pd.Timestamp:
@@ -400,3 +409,48 @@ class Forecaster:
     def __repr__(self) -> str:
         state = "fitted" if self.fitted_ else "unfitted"
         return f"{type(self).__name__}(alias={self.alias!r}, {state})"
+
+
+def window_errors(task: tuple) -> list[np.ndarray]:
+    """One calibration window: ``(unfitted model, past, held, freq, h)`` -> the model's
+    scaled errors on ``held`` after a fit on ``past`` (none when it cannot fit there)."""
+    from forecasting.models.conformal import scaled_errors, series_scale
+
+    model, past, held, freq, h = task
+    sub = model.clone()
+    try:
+        sub.fit(past, freq=freq)
+    except Exception:  # noqa: BLE001 - too little history at this cut-off
+        return []
+    fut = held.drop(columns=[Y])
+    pred = sub.predict(h, future=fut if sub.drivers_ else None, level=[], align=False)
+    return scaled_errors(held, pred, sub.alias, series_scale(past, season_length(freq)), h)
+
+
+def shared_window_errors(task: tuple) -> list[np.ndarray] | None:
+    """All calibration windows from one refit: ``(unfitted model, [(past, held), ...],
+    freq, h)``. The model is fitted on the earliest window's ``past`` (the last of the
+    list); each window is then forecast from its own ``past`` as history, which only a
+    model that reads its history from ``train_`` at predict time can do. The later
+    windows' errors come from a model older than a refit's, so they are no smaller.
+
+    Returns:
+        The error rows, or None when the model cannot be fitted at the earliest cut-off
+        (the caller then refits per window: a later cut-off may have history enough).
+    """
+    from forecasting.models.conformal import scaled_errors, series_scale
+
+    model, splits, freq, h = task
+    sub = model.clone()
+    try:
+        sub.fit(splits[-1][0], freq=freq)
+    except Exception:  # noqa: BLE001 - too little history at this cut-off
+        return None
+    m = season_length(freq)
+    rows: list[np.ndarray] = []
+    for past, held in splits:
+        sub.train_ = past[sub.train_.columns].reset_index(drop=True)  # forecast from here
+        fut = held.drop(columns=[Y])
+        pred = sub.predict(h, future=fut if sub.drivers_ else None, level=[], align=False)
+        rows += scaled_errors(held, pred, sub.alias, series_scale(past, m), h)
+    return rows

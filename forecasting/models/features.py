@@ -400,22 +400,40 @@ class FeatureMaker:
         rows = np.asarray(rows)
         cols = np.asarray(cols)
         y = panel.y if panel.promo is None else baseline(panel.y, panel.promo)
-        feats = [y[rows, cols - lag] for lag in self.lags]
         s1, s2, cnt = _prefix_sums(y)
+        w = getattr(self, "level_window", None)  # makers pickled before the option: None
+        n_lagged = len(self.lags) + 2 * len(self.windows)
+        if not n_lagged:
+            return np.concatenate([np.empty((len(rows), 0)), panel.exog[rows, cols]], axis=1)
+        # Written column by column into one float32 matrix (the values of a float64
+        # computation rounded once, as before): no float64 copy of the whole matrix.
+        n_exog = panel.exog.shape[2]
+        out = np.empty((len(rows), n_lagged + (1 if w else 0) + n_exog), dtype=np.float32)
+        # ratios to the recent level, plus that level itself (in units of the yearly
+        # mean): where the series stands in its year still informs the ratio
+        level = _window_mean(s1, cnt, rows, cols, w) if w else None
+        j = 0
+        for f in self._lagged(y, s1, s2, cnt, rows, cols):
+            out[:, j] = f if level is None else f / level
+            j += 1
+        if level is not None:
+            out[:, j] = level
+            j += 1
+        flat = rows * panel.exog.shape[1] + cols  # exogenous cells, straight into ``out``
+        np.take(panel.exog.reshape(-1, n_exog), flat, axis=0, out=out[:, j:], mode="clip")
+        return out
+
+    def _lagged(self, y, s1, s2, cnt, rows, cols):
+        """Lags, then rolling mean and std per window, one float64 column at a time."""
+        for lag in self.lags:
+            yield y[rows, cols - lag]
         with np.errstate(invalid="ignore", divide="ignore"):
             for w in self.windows:
                 k = cnt[rows, cols] - cnt[rows, cols - w]
                 mean = (s1[rows, cols] - s1[rows, cols - w]) / k
                 var = (s2[rows, cols] - s2[rows, cols - w]) / k - mean**2
-                feats += [mean, np.sqrt(np.clip(var, 0, None))]
-        w = getattr(self, "level_window", None)  # makers pickled before the option: None
-        if feats and w:
-            # ratios to the recent level, plus that level itself (in units of the yearly
-            # mean): where the series stands in its year still informs the ratio
-            level = _window_mean(s1, cnt, rows, cols, w)
-            feats = [f / level for f in feats] + [level]
-        lagged = np.column_stack(feats).astype(np.float32) if feats else np.empty((len(rows), 0))
-        return np.concatenate([lagged, panel.exog[rows, cols]], axis=1)
+                yield mean
+                yield np.sqrt(np.clip(var, 0, None))
 
     def level(self, panel: Panel, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
         """Recent level before each cell: the mean (scaled) baseline value of the

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import numpy as np
@@ -18,9 +19,11 @@ DEFAULTS: dict[str, Any] = {
     "feature_fraction": 0.9,
     "lambda_l2": 1.0,
     "objective": "l2",
-    # One thread: on a busy shared CPU, OpenMP threads spin-wait for each other and a
-    # 2-thread fit measured 4-15x slower than 1 thread (30 series x 3 years: 8 s vs 2 s).
-    "num_threads": 1,
+    # None: every core (``engine.parallel.n_jobs()``, 1 inside a worker process). Results
+    # are bit-identical for any thread count (deterministic, row-wise histograms). OpenMP
+    # threads wait passively (``OMP_WAIT_POLICY``): spinning threads on a busy shared CPU
+    # made a 2-thread fit 4-15x slower than 1 thread (30 series x 3 years: 8 s vs 2 s).
+    "num_threads": None,
     "lags": None,
     "windows": None,
     # lags read the pre-promotion baseline on promotion days, so a multi-day promotion's
@@ -51,6 +54,11 @@ class LightGBMModel(Forecaster):
     name = "lightgbm"
     native_intervals = False
     global_model = True
+    # One refit at the earliest calibration cut-off forecasts both windows (mlforecast's
+    # scheme; ``Forecaster.calibration_scheme``). Measured on generate_shop(n_skus=100),
+    # 4 origins x 28 days: coverage 82.8% / 95.8% at 80 / 95 either way (refit per window:
+    # 82.79% / 95.88%, shared: 82.83% / 95.83%), bands 0.2-0.5% wider, 42% less CPU.
+    calibration_scheme = "shared"
 
     def __init__(self, alias: str | None = None, seed: int = 0, **params: Any) -> None:
         super().__init__(alias=alias, seed=seed, **{**DEFAULTS, **params})
@@ -60,7 +68,10 @@ class LightGBMModel(Forecaster):
         return lag_spec(freq).min_history
 
     def _fit(self, df: pd.DataFrame, progress: Progress | None) -> None:
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # read when OpenMP first loads
         import lightgbm as lgb
+
+        from forecasting.engine.parallel import n_jobs
 
         p = self.params
         self.maker_ = FeatureMaker(
@@ -73,14 +84,15 @@ class LightGBMModel(Forecaster):
         ).fit(df)
         panel = self.maker_.panel(df)
         rows, cols = self.maker_.training_cells(panel)
-        x = self.maker_.tabular(panel, rows, cols)
+        x = self.maker_.tabular(panel, rows, cols)  # float32, what LightGBM bins from
         y = panel.y[rows, cols] / self.maker_.level(panel, rows, cols)
+        del panel, rows, cols  # the grid is not needed once the matrix is built
         params = {k: v for k, v in p.items() if k not in _NOT_LIGHTGBM}
         params.update(
             seed=self.seed,
             deterministic=True,
             force_row_wise=True,  # required for bit-identical results with deterministic
-            num_threads=max(1, min(2, int(p["num_threads"]))),
+            num_threads=n_jobs(None if p["num_threads"] is None else int(p["num_threads"])),
             verbose=-1,
         )
         total = int(p["n_estimators"])
@@ -89,9 +101,12 @@ class LightGBMModel(Forecaster):
         def report(env: Any) -> None:
             done = env.iteration + 1
             if progress and (done % chunk == 0 or done == total):
-                progress(done / total, self.alias)
+                progress(done / total, f"{done}/{total}")
 
-        data = lgb.Dataset(x, label=y, feature_name=self.maker_.feature_names, free_raw_data=True)
+        names = self.maker_.feature_names
+        data = lgb.Dataset(x, label=y, feature_name=names, params=params, free_raw_data=True)
+        data.construct()  # binned copy made: the raw matrix can go before boosting starts
+        del x
         self.booster_ = lgb.train(params, data, num_boost_round=total, callbacks=[report])
 
     def _predict(self, h: int, future: pd.DataFrame, levels: list) -> pd.DataFrame:
@@ -113,3 +128,9 @@ class LightGBMModel(Forecaster):
         gain = self.booster_.feature_importance(importance_type="gain")
         out = pd.DataFrame({"feature": self.booster_.feature_name(), "gain": gain})
         return out.sort_values("gain", ascending=False).reset_index(drop=True)
+
+    def components(self, h: int, future: pd.DataFrame | None = None, series=None) -> pd.DataFrame:
+        """The forecast split into feature contributions in units (``models.explain``)."""
+        from forecasting.models.explain import lightgbm_contributions
+
+        return lightgbm_contributions(self, h, future, series)

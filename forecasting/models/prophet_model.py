@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import logging
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -41,11 +42,9 @@ class ProphetModel(Forecaster):
     min_seasons = 2.0
 
     def _fit(self, df: pd.DataFrame, progress: Progress | None) -> None:
-        from prophet import Prophet
-
         from forecasting.data.festivals import festival_calendar
+        from forecasting.engine import parallel
 
-        _quiet()
         p = self.params
         years = range(df[DS].min().year - 1, df[DS].max().year + 3)
         holidays = (
@@ -53,31 +52,27 @@ class ProphetModel(Forecaster):
             if p.get("festivals", True)
             else None
         )
-        daily = self.freq == "D"
-        self.models_: dict[str, Prophet] = {}
-        self.regressors_: dict[str, list[str]] = {}
+        settings = {
+            "holidays": holidays,
+            "freq": self.freq,
+            "drivers": list(self.drivers_),
+            "seed": self.seed,
+            "params": dict(p),
+        }
         groups = list(df.groupby(ID, observed=True))
-        for i, (uid, g) in enumerate(groups):
-            m = Prophet(
-                holidays=holidays,
-                weekly_seasonality=daily,
-                daily_seasonality=False,
-                yearly_seasonality=len(g)
-                >= (365 if daily else 52 if self.freq.startswith("W") else 12),
-                seasonality_mode=p.get(
-                    "seasonality_mode", "multiplicative" if (g[Y] > 0).mean() > 0.9 else "additive"
-                ),
-                uncertainty_samples=int(p.get("uncertainty_samples", 300)),
-                changepoint_prior_scale=float(p.get("changepoint_prior_scale", 0.05)),
-            )
-            regs = [c for c in self.drivers_ if g[c].nunique() > 1]
-            for c in regs:
-                m.add_regressor(c, mode="additive")
-            m.fit(g[[DS, Y, *regs]], seed=self.seed)
-            self.models_[uid] = m
-            self.regressors_[uid] = regs
-            if progress:
-                progress((i + 1) / len(groups), str(uid))
+        jobs = parallel.jobs_for(len(groups), min_per_job=4)  # seconds per series
+        chunks = parallel.batches(groups, jobs)
+        tasks = [(settings, chunk) for chunk in chunks]
+        sizes = [len(c) for c in chunks]
+        fitted = parallel.run_batches(
+            fit_prophet_batch, tasks, jobs=jobs, sizes=sizes, progress=progress
+        )
+        self.models_: dict[str, Any] = {}
+        self.regressors_: dict[str, list[str]] = {}
+        for part in fitted:  # in the order of the series: predict samples in that order
+            for uid, m, regs in part:
+                self.models_[uid] = m
+                self.regressors_[uid] = regs
 
     def _predict(self, h: int, future: pd.DataFrame, levels: list) -> pd.DataFrame:
         _quiet()
@@ -102,3 +97,41 @@ class ProphetModel(Forecaster):
         finally:
             np.random.set_state(rng_state)
         return pd.concat(parts, ignore_index=True)
+
+    def components(self, h: int, future: pd.DataFrame | None = None, series=None) -> pd.DataFrame:
+        """The forecast split into Prophet's components in units (``models.explain``)."""
+        from forecasting.models.explain import prophet_components
+
+        return prophet_components(self, h, future, series)
+
+
+def fit_prophet_batch(task: tuple) -> list[tuple[str, Any, list[str]]]:
+    """Fit one Prophet per series of a batch: ``(settings, [(uid, frame), ...])`` ->
+    ``[(uid, fitted model, regressors), ...]`` (run in a worker process or in place).
+
+    Each series' model depends on its own data and the seed only, so the batching and
+    the worker do not change it."""
+    from prophet import Prophet
+
+    _quiet()
+    settings, groups = task
+    p, freq, daily = settings["params"], settings["freq"], settings["freq"] == "D"
+    out = []
+    for uid, g in groups:
+        m = Prophet(
+            holidays=settings["holidays"],
+            weekly_seasonality=daily,
+            daily_seasonality=False,
+            yearly_seasonality=len(g) >= (365 if daily else 52 if freq.startswith("W") else 12),
+            seasonality_mode=p.get(
+                "seasonality_mode", "multiplicative" if (g[Y] > 0).mean() > 0.9 else "additive"
+            ),
+            uncertainty_samples=int(p.get("uncertainty_samples", 300)),
+            changepoint_prior_scale=float(p.get("changepoint_prior_scale", 0.05)),
+        )
+        regs = [c for c in settings["drivers"] if g[c].nunique() > 1]
+        for c in regs:
+            m.add_regressor(c, mode="additive")
+        m.fit(g[[DS, Y, *regs]], seed=settings["seed"])
+        out.append((uid, m, regs))
+    return out

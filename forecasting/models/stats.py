@@ -1,10 +1,17 @@
 """Statistical models from statsforecast, one model per series: AutoETS, AutoARIMA,
-AutoTheta and the intermittent-demand methods (IMAPA, ADIDA, TSB, Croston)."""
+AutoTheta and the intermittent-demand methods (IMAPA, ADIDA, TSB, Croston).
+
+Series are fitted in batches (:func:`fit_batches`), spread over the cores
+(``forecasting.engine.parallel``), with progress after every batch. Each series is
+fitted on its own, so the forecasts do not depend on the batching or the cores.
+"""
 
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from forecasting.errors import ShopcastError
@@ -21,17 +28,11 @@ class ETS(Forecaster):
     min_seasons = 2.0
 
     def _fit(self, df: pd.DataFrame, progress: Progress | None) -> None:
-        from statsforecast import StatsForecast
         from statsforecast.models import AutoETS
 
         m = season_length(self.freq)
         model = AutoETS(season_length=m, model=self.params.get("model", "ZZZ"), alias=self.alias)
-        self.sf_ = StatsForecast(
-            models=[model], freq=self.freq, n_jobs=1, fallback_model=_guard(self.freq)
-        )
-        self.sf_.fit(df[[ID, DS, Y]])
-        if progress:
-            progress(1.0, self.alias)
+        self.sfs_ = fit_batches(model, self.freq, df[[ID, DS, Y]], progress, slim=True)
 
     def _predict(self, h: int, future: pd.DataFrame, levels: list) -> pd.DataFrame:
         kw = (
@@ -39,7 +40,9 @@ class ETS(Forecaster):
             if levels
             else {}
         )
-        out = self.sf_.predict(h=h, **kw)
+        # models saved before batching hold one StatsForecast in ``sf_``
+        fitted = getattr(self, "sfs_", None) or [self.sf_]
+        out = pd.concat([sf.predict(h=h, **kw) for sf in fitted], ignore_index=True)
         if ID not in out.columns:  # older statsforecast kept unique_id in the index
             out = out.reset_index()
         out[ID] = out[ID].astype(str)
@@ -60,21 +63,14 @@ class ARIMA(Forecaster):
     min_seasons = 3.0
 
     def _fit(self, df: pd.DataFrame, progress: Progress | None) -> None:
-        from statsforecast import StatsForecast
         from statsforecast.models import AutoARIMA
 
         m = season_length(self.freq)
         keep = int(self.params.get("max_history", {7: 365, 52: 156, 12: 60}.get(m, 8 * m)))
         recent = df.groupby(ID, observed=True).tail(keep)
         model = AutoARIMA(season_length=m, approximation=True, alias=self.alias)
-        self.sf_ = StatsForecast(
-            models=[model], freq=self.freq, n_jobs=1, fallback_model=_guard(self.freq)
-        )
-        with warnings.catch_warnings():  # "possible convergence problem" on every candidate
-            warnings.simplefilter("ignore")
-            self.sf_.fit(recent[[ID, DS, Y]])
-        if progress:
-            progress(1.0, self.alias)
+        # warnings ("possible convergence problem" on every candidate) are silenced
+        self.sfs_ = fit_batches(model, self.freq, recent[[ID, DS, Y]], progress)
 
     _predict = ETS._predict
 
@@ -88,19 +84,11 @@ class Theta(Forecaster):
     min_seasons = 2.0
 
     def _fit(self, df: pd.DataFrame, progress: Progress | None) -> None:
-        from statsforecast import StatsForecast
         from statsforecast.models import AutoTheta
 
         m = season_length(self.freq)
         model = AutoTheta(season_length=m, alias=self.alias)
-        self.sf_ = StatsForecast(
-            models=[model], freq=self.freq, n_jobs=1, fallback_model=_guard(self.freq)
-        )
-        with warnings.catch_warnings():  # optimiser warnings on flat series
-            warnings.simplefilter("ignore")
-            self.sf_.fit(df[[ID, DS, Y]])
-        if progress:
-            progress(1.0, self.alias)
+        self.sfs_ = fit_batches(model, self.freq, df[[ID, DS, Y]], progress)
 
     _predict = ETS._predict
 
@@ -128,7 +116,6 @@ class Intermittent(Forecaster):
     min_seasons = 2.0
 
     def _fit(self, df: pd.DataFrame, progress: Progress | None) -> None:
-        from statsforecast import StatsForecast
         from statsforecast import models as sfm
 
         method = str(self.params.get("method", "imapa")).lower()
@@ -137,13 +124,9 @@ class Intermittent(Forecaster):
             raise ShopcastError("unknown_intermittent_method", method=method, choices=choices)
         cls_name, kwargs = _INTERMITTENT[method]
         model = getattr(sfm, cls_name)(alias=self.alias, **kwargs)
-        self.sf_ = StatsForecast(
-            models=[model], freq=self.freq, n_jobs=1, fallback_model=_guard(self.freq)
-        )
         # the methods assume demand >= 0: returns (negative sales) count as no demand
-        self.sf_.fit(df[[ID, DS, Y]].assign(**{Y: df[Y].clip(lower=0)}))
-        if progress:
-            progress(1.0, self.alias)
+        frame = df[[ID, DS, Y]].assign(**{Y: df[Y].clip(lower=0)})
+        self.sfs_ = fit_batches(model, self.freq, frame, progress)
 
     def _predict(self, h: int, future: pd.DataFrame, levels: list) -> pd.DataFrame:
         return ETS._predict(self, h, future, [])
@@ -156,3 +139,56 @@ def _guard(freq: str):
     from statsforecast.models import SeasonalNaive
 
     return SeasonalNaive(season_length=season_length(freq))
+
+
+def fit_batches(
+    model: Any, freq: str, df: pd.DataFrame, progress: Progress | None, slim: bool = False
+) -> list:
+    """Fitted ``StatsForecast`` objects, one per batch of series of ``df`` (``unique_id,
+    ds, y``), fitted over ``parallel.n_jobs()`` processes; ``progress`` after each batch.
+
+    ``slim``: keep only what AutoETS forecasts from (see :func:`slim_ets`).
+    """
+    from forecasting.engine import parallel
+
+    if not df[ID].is_monotonic_increasing:
+        df = df.sort_values([ID, DS], kind="stable")
+    ids = df[ID].to_numpy()
+    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
+    bounds = np.r_[starts, len(df)]
+    jobs = parallel.jobs_for(len(starts))
+    groups = parallel.batches(range(len(starts)), jobs)
+    parts = [df.iloc[bounds[g[0]] : bounds[g[-1] + 1]] for g in groups]
+    tasks = [(model, freq, part, slim) for part in parts]
+    sizes = [len(g) for g in groups]
+    return parallel.run_batches(fit_one_batch, tasks, jobs=jobs, sizes=sizes, progress=progress)
+
+
+def fit_one_batch(task: tuple) -> Any:
+    """One batch of :func:`fit_batches`: ``(model, freq, frame, slim)`` -> a fitted
+    ``StatsForecast`` (one process, one thread)."""
+    from statsforecast import StatsForecast
+
+    model, freq, df, slim = task
+    sf = StatsForecast(models=[model], freq=freq, n_jobs=1, fallback_model=_guard(freq))
+    with warnings.catch_warnings():  # optimiser / convergence warnings on odd series
+        warnings.simplefilter("ignore")
+        sf.fit(df)
+    if slim:
+        slim_ets(sf)
+    return sf
+
+
+def slim_ets(sf: Any) -> None:
+    """Drop what an AutoETS forecast never reads: the state of every past period (only
+    the last one is used), fitted values and residuals (copied, never read, by
+    ``forecast_ets``). About 95% of a fitted ETS model; the forecast is unchanged."""
+    empty = np.empty(0)
+    for fitted in np.asarray(sf.fitted_).ravel():
+        state = getattr(fitted, "model_", None)
+        if not isinstance(state, dict) or "states" not in state:
+            continue  # the seasonal-naive guard, or another model
+        state["states"] = np.asarray(state["states"])[-1:]
+        for key in ("residuals", "fitted", "actual_residuals"):
+            if key in state:
+                state[key] = empty

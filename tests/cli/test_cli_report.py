@@ -120,3 +120,54 @@ def test_bad_options_are_one_line_before_any_work(shop_csv, tmp_path):
         assert "Traceback" not in r.stderr
         assert not (tmp_path / "r.html").exists()
     assert "Chromium" in r.stderr  # the last case: a clear line about the missing browser
+
+
+def test_the_report_leads_with_the_model_the_backtest_supports(shop_csv, tmp_path):
+    """Every model is backtested; the recommendation is ``recommend``'s, not the first model."""
+    from forecasting.charts.forecast import model_label
+    from forecasting.data import load
+    from forecasting.evaluation.backtest import backtest
+    from forecasting.evaluation.recommend import recommend
+
+    params = '{"lightgbm": {"n_estimators": 30}}'
+    out = tmp_path / "r.html"
+    args = ("--models", "seasonal_naive,lightgbm", "--params", params, "--lang", "en")
+    r = run_cli("report", str(shop_csv), "--horizon", "14", *args, "--no-cache", "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    history = load(str(shop_csv)).history()
+    res = backtest(
+        history,
+        "D",
+        ["seasonal_naive", "lightgbm"],
+        14,
+        n_windows=2,
+        levels=[80],
+        model_params={"lightgbm": {"n_estimators": 30}},
+    )
+    want = recommend(res).model
+    line = [x for x in r.stdout.splitlines() if x.startswith("Recommended:")]
+    assert line and line[0].startswith(f"Recommended: {model_label(want, 'en')} · typically within")
+    page = out.read_text("utf-8")
+    row = re.search(r"<tr><td>([^<]*)</td>(?:<td[^>]*>[^<]*</td>)*<td[^>]*>★ recommended", page)
+    assert row and row.group(1) == model_label(want, "en")
+    # --recommend overrides the backtest's choice
+    other = "seasonal_naive" if want == "lightgbm" else "lightgbm"
+    r = run_cli(
+        "report",
+        str(shop_csv),
+        "--horizon",
+        "14",
+        *args,
+        "--recommend",
+        other,
+        "--no-cache",
+        "--out",
+        str(out),
+    )
+    assert r.returncode == 0, r.stderr
+    assert "Recommended:" not in r.stdout
+    row = re.search(
+        r"<tr><td>([^<]*)</td>(?:<td[^>]*>[^<]*</td>)*<td[^>]*>★ recommended",
+        out.read_text("utf-8"),
+    )
+    assert row and row.group(1) == model_label(other, "en")

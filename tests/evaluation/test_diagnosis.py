@@ -33,7 +33,9 @@ def _explanations(model: str, members: list[str]) -> pd.DataFrame:
 
 def test_a_member_better_in_some_windows_is_called_noise():
     cv = _cv({"auto": [10, 10, 10], "prophet": [5, 14, 8], "ets": [12, 12, 12]})
-    (gap,) = behind_members(cv, ["auto", "prophet", "ets"], _explanations("auto", ["prophet", "ets"]))
+    (gap,) = behind_members(
+        cv, ["auto", "prophet", "ets"], _explanations("auto", ["prophet", "ets"])
+    )
     assert (gap.model, gap.member) == ("auto", "prophet")
     assert gap.wape_model == pytest.approx(0.10) and gap.wape_member == pytest.approx(0.09)
     assert (gap.member_wins, gap.n_windows, gap.consistent) == (2, 3, False)

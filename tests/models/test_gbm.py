@@ -74,7 +74,9 @@ def test_progress_reaches_one(fitted):
     seen = fitted[1]
     fractions = [f for f, _ in seen]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0 and len(seen) >= 5
-    assert {label for _, label in seen} == {"lightgbm"}
+    total = FAST["n_estimators"]  # boosting rounds done / rounds, the label of a moving bar
+    assert seen[-1][1] == f"{total}/{total}"
+    assert all(label.endswith(f"/{total}") for _, label in seen)
 
 
 def test_same_seed_same_output(forecast):

@@ -7,12 +7,14 @@ import functools
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
 from forecasting.charts import forecast as charts
 from forecasting.charts.forecast import figure_html, model_label, series_label
 from forecasting.charts.style import plotly_config
+from forecasting.charts.yoy import last_year_trace
 from forecasting.i18n import t
 from forecasting.ui import actions, cache, exports, share, state, widgets
 from forecasting.ui.defaults import base_freq
@@ -187,9 +189,16 @@ def forecast_controls(result: Result, lang: str) -> tuple[str, list[str], list, 
 
 
 def chart(
-    result: Result, series: str, models: list[str], levels: list, festivals_on: bool, lang: str
+    result: Result,
+    series: str,
+    models: list[str],
+    levels: list,
+    festivals_on: bool,
+    lang: str,
+    recommended: str | None = None,
 ) -> go.Figure:
-    """Draw the forecast of one series (bands, festivals as chosen); returns the figure."""
+    """Draw the forecast of one series (bands, festivals as chosen, last year's line, the
+    recommended model marked ★ in the legend); returns the figure."""
     start, end = result.history["ds"].min(), result.forecast["ds"].max()
     festivals = cache.festivals(start, end, lang) if festivals_on else None
     fig = charts.forecast_figure(
@@ -202,6 +211,10 @@ def chart(
         festivals=festivals,
         x_range=zoom_of(series),
     )
+    mark_recommended(fig, recommended, lang)
+    year_ago = last_year_trace(result.history, result.forecast, series, lang, result.freq)
+    if np.isfinite(np.asarray(year_ago.y, dtype=float)).any():
+        fig.add_trace(year_ago)
     st.plotly_chart(fig, theme=None, config=plotly_config(lang), key=_CHART_KEY)
     _zoom_bridge()(
         selector=f".st-key-{_CHART_KEY} .js-plotly-plot",
@@ -211,6 +224,16 @@ def chart(
         tab_index=-1,
     )
     return fig
+
+
+def mark_recommended(fig: go.Figure, recommended: str | None, lang: str) -> None:
+    """Append ``★ 推荐`` to the legend name of the recommended model's line."""
+    if not recommended:
+        return
+    for trace in fig.data:
+        meta = trace.meta or {}
+        if meta.get("role") == "forecast" and meta.get("model") == recommended:
+            trace.name = f"{trace.name} ★ {t('insights.rec.short', lang)}"
 
 
 @functools.cache

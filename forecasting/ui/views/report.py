@@ -138,3 +138,13 @@ def _country(result: Result) -> str | None:
         if isinstance(params, dict) and params.get("country"):
             return str(params["country"])
     return None
+
+
+def latest_scenario_kpis() -> pd.DataFrame | None:
+    """The KPI table of this session's latest scenario comparison (Scenarios page), if any."""
+    from forecasting.ui import cache
+
+    last = st.session_state.get("sc_last")
+    comp = cache.RESULTS.get(last[1]) if last else None
+    kpis = getattr(comp, "kpis", None)
+    return kpis if isinstance(kpis, pd.DataFrame) and not kpis.empty else None
