@@ -29,8 +29,8 @@ with guard(lang):
     fig = forecast_view.chart(result, series, models, levels, festivals_on, lang, recommended)
     insights.explanation(result, series, lang)
     forecast_view.table_section(result, series, models, levels, lang)
-    if len(result.series) > 1:
-        with st.expander(t("overview.title", lang), icon=":material/leaderboard:"):
+    if len(result.series) > 1 and st.toggle(t("overview.title", lang), key="fc_overview_on"):
+        with st.container(border=True):
             overview_view.render(result, lang)
     forecast_view.downloads(result, fig, series, models, levels, lang)
     report_view.report_buttons(

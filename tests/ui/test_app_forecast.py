@@ -47,7 +47,12 @@ def test_chart_follows_model_band_and_festival_choices():
     at.toggle(key="_w_fc_festivals").set_value(False).run()
     no_exceptions(at)
     (fig,) = charts(at)
-    assert _roles(fig) == [("history", None, None), ("band", "ets", 80), ("forecast", "ets", None)]
+    assert _roles(fig) == [
+        ("history", None, None),
+        ("last_year", None, None),  # the sample has three years: last year's line is drawn
+        ("band", "ets", 80),
+        ("forecast", "ets", None),
+    ]
     # the choices stick when the user comes back to the page
     open_page(at, "home")
     open_page(at, "forecast")
@@ -63,7 +68,13 @@ def test_table_downloads_and_english_labels():
     labels = [b.label for b in at.get("download_button")]
     assert labels == [
         t(k, "zh")
-        for k in ("forecast.download_csv", "forecast.download_excel", "forecast.download_html")
+        for k in (
+            "forecast.download_csv",
+            "forecast.download_excel",
+            "forecast.download_html",
+            "report.ui.download_html",
+            "report.ui.download_pdf",
+        )
     ]
     at.radio(key="_w_lang").set_value("en").run()
     no_exceptions(at)

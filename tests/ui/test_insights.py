@@ -50,9 +50,15 @@ def test_auto_recommends_from_its_inner_backtest_and_explains():
     shown = texts(at)
     assert "Recommended:" in at.success[0].value and "typically within ±" in at.success[0].value
     assert "over 14 days per series" in at.success[0].value
-    assert "inner backtest" in shown and "2 windows × 2 series" in shown
+    from forecasting.models.ensemble import WINDOWS
+
+    assert "inner backtest" in shown and f"{WINDOWS} windows × 2 series" in shown
     assert len(at.metric) == 3 and at.metric[0].label == "Forecast units (14 days)"
-    assert at.expander[0].label == "What drives this forecast?"
+    toggle = at.toggle(key="ins_explain_on")
+    assert toggle.label == "What drives this forecast?"
+    at = toggle.set_value(True).run()  # nothing is computed until asked
+    assert not at.exception, at.exception
+    shown = texts(at)
     assert "Over the horizon" in shown
     assert any("Trend & recent level" in str(c.proto.spec) for c in at.get("plotly_chart"))
 
@@ -63,7 +69,7 @@ def test_without_a_backtest_a_hint_in_chinese():
     assert at.session_state["rec"] is None
     assert "还没有回测结果" in at.info[0].value
     assert at.metric[1].label == "去年同期" and at.metric[2].label == "上一周期"
-    assert at.expander[0].label == "这个预测由什么构成？"
+    assert at.toggle(key="ins_explain_on").label == "这个预测由什么构成？"
 
 
 def _page_with_report(same: bool) -> None:

@@ -214,7 +214,9 @@ def chart(
     mark_recommended(fig, recommended, lang)
     year_ago = last_year_trace(result.history, result.forecast, series, lang, result.freq)
     if np.isfinite(np.asarray(year_ago.y, dtype=float)).any():
-        fig.add_trace(year_ago)
+        fig.add_trace(year_ago)  # drawn right after the history (festival markers stay last)
+        traces = list(fig.data)
+        fig.data = (traces[0], traces[-1], *traces[1:-1])
     st.plotly_chart(fig, theme=None, config=plotly_config(lang), key=_CHART_KEY)
     _zoom_bridge()(
         selector=f".st-key-{_CHART_KEY} .js-plotly-plot",

@@ -243,11 +243,14 @@ def _matches(detail: pd.DataFrame, result: Result, series: str, model: str) -> b
 
 
 def explanation(result: Result, series: str, lang: str) -> None:
-    """An expander with what drives the forecast of ``series`` (Prophet, LightGBM)."""
+    """What drives the forecast of ``series`` (Prophet, LightGBM), behind a toggle."""
     from forecasting.charts.explain import explanation_caption, explanation_figure
     from forecasting.models.explain import by_component
 
-    with st.expander(t("insights.explain.expander", lang), icon=":material/insights:"):
+    # a toggle, not an expander: nothing is computed until the user asks
+    if not st.toggle(t("insights.explain.expander", lang), key="ins_explain_on"):
+        return
+    with st.container(border=True):
         names = explainable(result)
         if not names:
             st.caption(t("insights.explain.none", lang))

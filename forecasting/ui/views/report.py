@@ -142,6 +142,8 @@ def _country(result: Result) -> str | None:
 
 def latest_scenario_kpis() -> pd.DataFrame | None:
     """The KPI table of this session's latest scenario comparison (Scenarios page), if any."""
+    import pandas as pd
+
     from forecasting.ui import cache
 
     last = st.session_state.get("sc_last")
