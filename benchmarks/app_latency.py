@@ -40,6 +40,7 @@ from stpage import (  # noqa: E402
     CHROMIUM,
     CHROMIUM_ARGS,
     VIEWPORT,
+    choose_level,
     discount_slider,
     nav,
     scenario_card,
@@ -84,6 +85,7 @@ def _chart_has(page, role: str, level: int | None = None) -> bool:
 def scenario_steps(page) -> dict[str, float]:
     """Scenarios page: the 618 preset, then one discount-slider step to the new KPI card."""
     out: dict[str, float] = {}
+    choose_level(page)  # the total level (the sample opens per SKU)
     nav(page, "scenarios")
     page.locator(CHART).first.wait_for(timeout=120_000)
     wait_idle(page)

@@ -226,3 +226,26 @@ def discount_slider(page):
         timeout=60_000,
     )
     return page.locator("[class*='st-key-sc_w_discount_']").get_by_role("slider")
+
+
+def choose_level(page, level_key: str = "level.total", lang: str = "zh") -> None:
+    """On the Data page, pick the forecast level (``level.total`` = the shop total)."""
+    from forecasting.i18n import t
+
+    nav(page, "data", lang)
+    page.locator(".st-key-_w_data_level").get_by_role("combobox").click()
+    page.get_by_role("option", name=t(level_key, lang)).click()
+    wait_idle(page)
+
+
+def epochs_slider(page, lang: str = "zh"):
+    """The Train page's epochs slider, opening the closed "advanced" box first."""
+    from forecasting.i18n import t
+
+    box = page.locator(".st-key-_w_train_epochs")
+    if not box.count() or not box.first.is_visible():
+        page.locator("[data-testid='stExpander'] summary").filter(
+            has_text=t("views.train.advanced", lang)
+        ).first.click()
+        box.first.wait_for()
+    return box.get_by_role("slider")

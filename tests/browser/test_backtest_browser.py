@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from stpage import nav, open_app, plot_traces, shot, wait_idle
+from stpage import choose_level, nav, open_app, plot_traces, shot, wait_idle
 
 from forecasting.i18n import t
 
@@ -18,6 +18,7 @@ def test_backtest_leaderboard_and_auto_choice(page, app_url):
     page.get_by_role("button", name=t("home.sample_button", "zh")).click()
     page.get_by_role("heading", name=t("page.forecast.title", "zh")).wait_for(timeout=120_000)
     wait_idle(page)
+    choose_level(page)  # the sample's total (SKUs are the default level)
     nav(page, "backtest")
     page.get_by_role("heading", name=t("page.backtest.title", "zh")).wait_for()
     page.get_by_text(t("bt.none", "zh")).wait_for(timeout=60_000)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from stpage import nav, open_app, plot_traces, set_models, shot, wait_idle
+from stpage import epochs_slider, nav, open_app, plot_traces, set_models, shot, wait_idle
 
 from forecasting.i18n import t
 
@@ -35,7 +35,7 @@ def test_new_user_loads_sample_then_trains_a_tensorflow_model(page, app_url):
     # now two models, one of them TensorFlow, with few epochs
     nav(page, "train")
     set_models(page, ["ets", "mlp"])
-    epochs = page.locator(".st-key-_w_train_epochs").get_by_role("slider")
+    epochs = epochs_slider(page)
     epochs.focus()
     page.keyboard.press("Home")  # 1 epoch ...
     page.keyboard.press("ArrowRight")
@@ -85,7 +85,7 @@ def test_upload_excel_and_get_a_forecast(page, app_url):
     shot(page, "b2_excel_forecast")
     # downloads are built on click (deferred) and arrive as real files
     for key, suffix, marker in (
-        ("fc_dl_csv", ".csv", b"unique_id"),
+        ("fc_dl_csv", ".csv", t("forecast.col.series", "zh").encode()),  # on-screen headers
         ("fc_dl_html", ".html", b"plotly"),
     ):
         with page.expect_download(timeout=60_000) as info:
@@ -121,7 +121,7 @@ def test_stop_keeps_the_models_already_trained(page, app_url):
     wait_idle(page)
     nav(page, "train")
     set_models(page, ["seasonal_naive", "lstm"])
-    epochs = page.locator(".st-key-_w_train_epochs").get_by_role("slider")
+    epochs = epochs_slider(page)
     epochs.focus()
     page.keyboard.press("End")  # 200 epochs: long enough to stop in the middle
     wait_idle(page)

@@ -48,6 +48,7 @@ def _zoom_in(page) -> list[pd.Timestamp]:
     """
     for _ in range(3):
         wait_idle(page)
+        page.locator(".js-plotly-plot").first.scroll_into_view_if_needed()
         plot = page.locator(".js-plotly-plot .nsewdrag").first.bounding_box()
         y = plot["y"] + plot["height"] / 2
         page.mouse.move(plot["x"] + plot["width"] * 0.55, y)
@@ -187,3 +188,24 @@ def test_home_and_forecast_on_a_phone(browser, app_url):
         shot(page, "fc_4_phone_forecast")
     finally:
         context.close()
+
+
+def test_the_report_downloads_from_the_forecast_page_as_html_and_pdf(page, app_url):
+    """The stakeholder report: both buttons on the Forecast page give a real file."""
+    from pathlib import Path
+
+    _sample_trained(page, app_url)
+    nav(page, "forecast")
+    page.locator(".js-plotly-plot").first.wait_for()
+    wait_idle(page)
+    with page.expect_download(timeout=180_000) as got:
+        page.locator(".st-key-fc_dl_report_html button").click()
+    html = Path(got.value.path()).read_text(encoding="utf-8")
+    assert t("report.title", "zh", name="").split("·")[0].strip() in html
+    assert "<svg" in html and "<script" not in html.lower()  # self-contained, inert
+    assert got.value.suggested_filename.endswith(".html")
+    with page.expect_download(timeout=180_000) as got:
+        page.locator(".st-key-fc_dl_report_pdf button").click()
+    pdf = Path(got.value.path()).read_bytes()
+    assert pdf.startswith(b"%PDF") and len(pdf) > 10_000
+    assert got.value.suggested_filename.endswith(".pdf")

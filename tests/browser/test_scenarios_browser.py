@@ -5,7 +5,16 @@ from __future__ import annotations
 import time
 
 import pytest
-from stpage import discount_slider, nav, open_app, plot_traces, scenario_card, shot, wait_idle
+from stpage import (
+    choose_level,
+    discount_slider,
+    nav,
+    open_app,
+    plot_traces,
+    scenario_card,
+    shot,
+    wait_idle,
+)
 
 from forecasting.i18n import t
 
@@ -26,6 +35,7 @@ def test_618_preset_then_discount_changes_the_kpis(page, app_url):
     page.get_by_role("button", name=t("home.sample_button", "zh")).click()
     page.get_by_role("heading", name=t("page.forecast.title", "zh")).wait_for(timeout=120_000)
     wait_idle(page)
+    choose_level(page)  # the sample's total (SKUs are the default level)
     nav(page, "scenarios")
     page.get_by_role("heading", name=t("page.scenarios.title", "zh")).wait_for()
     page.locator(".js-plotly-plot").first.wait_for(timeout=120_000)
