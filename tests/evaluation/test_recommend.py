@@ -130,14 +130,16 @@ def test_inner_backtest_of_auto(make_panel):
     auto.predict(14, level=[80])
     inner = auto.inner_backtest(14)
     assert {"seasonal_naive", "lightgbm", "auto", CUTOFF, Y} <= set(inner.columns)
-    assert inner[CUTOFF].nunique() == 2
+    from forecasting.models.ensemble import WINDOWS
+
+    assert inner[CUTOFF].nunique() == WINDOWS
     # auto picks one member per series and window: its forecast is one of theirs
     picked = np.isclose(inner["auto"], inner["seasonal_naive"]) | np.isclose(
         inner["auto"], inner["lightgbm"]
     )
     assert picked.all()
     rec = recommend_from_models({"auto": auto}, 14)
-    assert rec.source == INNER and rec.windows == 2 and rec.series == 2
+    assert rec.source == INNER and rec.windows == WINDOWS and rec.series == 2
     want = {m: pooled_wape(inner[Y], inner[m]) for m in ("seasonal_naive", "lightgbm", "auto")}
     assert dict(rec.ranking) == pytest.approx(want)
     only = recommend_from_models({"auto": auto}, 14, candidates=["seasonal_naive"])
