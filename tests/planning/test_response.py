@@ -3,6 +3,7 @@ without drivers, and the same numbers from the CLI and from ``compare`` (the pag
 
 from __future__ import annotations
 
+import importlib
 import json
 
 import numpy as np
@@ -192,6 +193,33 @@ def test_slider_change_is_a_multiplication_without_any_model_call(panel, respons
         model, base, _scenarios(), 42, [80, 95], response=response, neutral_forecast=neutral
     )
     assert calls == [] and len(comp.scenarios) == len(_scenarios())
+
+
+def test_a_memo_reuses_unchanged_plans_and_changes_no_number(panel, response, monkeypatch):
+    """The page's memo: a second compare with one scenario moved computes that scenario
+    only (baselines and the other scenarios come from the memo), with the same numbers
+    as a compare without memo, under either baseline."""
+    compare_module = importlib.import_module("forecasting.planning.scenarios.compare")
+    model = ToyModel(panel)
+    base = sc.base_plan(model, 42)
+    on = base[DS].between("2025-05-20", "2025-05-24")
+    base.loc[on, "discount"], base.loc[on, "promo"] = 0.2, 1.0  # both baselines computed
+    neutral = sc.predict_scenario(model, sc.neutral_plan(base), None, 42, [80])
+    applied = []
+    real = compare_module.apply_response
+    monkeypatch.setattr(compare_module, "apply_response", lambda *a: applied.append(1) or real(*a))
+    memo: dict = {}
+    first, moved = _scenarios((0.1, 0.2)), _scenarios((0.1, 0.3))
+    for kind in ("plan", "none"):
+        kw = dict(response=response, neutral_forecast=neutral, baseline=kind)
+        sc.compare(model, base, first, 42, [80], memo=memo, **kw)
+        applied.clear()
+        got = sc.compare(model, base, moved, 42, [80], memo=memo, **kw)
+        assert len(applied) == 1, kind  # the moved scenario only
+        want = sc.compare(model, base, moved, 42, [80], **kw)
+        pd.testing.assert_frame_equal(got.kpis, want.kpis)
+        pd.testing.assert_frame_equal(got.forecast, want.forecast)
+        assert got.alt_baseline == want.alt_baseline
 
 
 def test_cli_and_compare_show_the_same_numbers(panel, tmp_path, capsys):

@@ -58,6 +58,7 @@ from forecasting.planning.scenarios.compare import (
     Comparison,
     compare,
     comparison_kpis,
+    effect_key,
     scenario_forecasts,
     scenario_warnings,
 )
@@ -117,6 +118,7 @@ __all__ = [
     "AfterEffects",
     "after_factors",
     "after_summary",
+    "effect_key",
     "fit_after_effects",
     "ALL",
     "ASSUMED",

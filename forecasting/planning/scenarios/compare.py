@@ -8,7 +8,8 @@ functions, so a slider moving one scenario re-predicts only that scenario.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import json
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -120,6 +121,7 @@ def compare(
     baseline: str = PLAN,
     neutral_forecast: pd.DataFrame | None = None,
     after_effects: AfterEffects | None = None,
+    memo: MutableMapping | None = None,
 ) -> Comparison:
     """Forecast the baseline and every scenario, then their KPIs and warnings.
 
@@ -157,6 +159,10 @@ def compare(
             and the cannibalisation of other products of a category
             (:func:`~.aftereffects.fit_after_effects`) multiply each plan's
             forecast, and the KPIs show them as separate lines.
+        memo: with ``response``: a dict that keeps each plan's forecast by its
+            definition, for callers that compare again with the same response,
+            neutral forecast, plan and hierarchy (a slider step then computes only
+            the scenario it changed). The caller owns its scope.
 
     Returns:
         The :class:`Comparison`.
@@ -178,7 +184,14 @@ def compare(
         )
     if response is not None:
         predict = responder(
-            response, neutral_forecast, base_future, hierarchy, after_effects, factors
+            response,
+            neutral_forecast,
+            base_future,
+            hierarchy,
+            after_effects,
+            factors,
+            memo,
+            baseline,
         )
     elif predict is None:
         predict = _model_predict(models, base_future, h, levels, hierarchy)
@@ -197,7 +210,7 @@ def compare(
     comp.response, comp.baseline = response, baseline
     if response is not None:
         comp.after_effects, comp.after = after_effects, after
-        _with_other_baseline(comp, uploaded, neutral_forecast, aliases, hierarchy, post_days)
+        _with_other_baseline(comp, uploaded, neutral_forecast, aliases, hierarchy, post_days, memo)
     return comp
 
 
@@ -208,6 +221,7 @@ def _with_other_baseline(
     aliases: Sequence[str],
     hierarchy: pd.DataFrame | Mapping | None,
     post_days: int,
+    memo: MutableMapping | None = None,
 ) -> None:
     """Add the KPIs against the other baseline (``ALT_COLUMNS``) when the uploaded plan
     promotes anything (else both baselines are the same)."""
@@ -215,7 +229,9 @@ def _with_other_baseline(
         return
     other = NONE if comp.baseline == PLAN else PLAN
     alt_plan = neutral_plan(uploaded) if other == NONE else uploaded
-    alt = responder(comp.response, neutral_forecast, alt_plan, hierarchy, comp.after_effects, {})
+    alt = responder(
+        comp.response, neutral_forecast, alt_plan, hierarchy, comp.after_effects, {}, memo, other
+    )
     comp.kpis = against_other(comp, alt(None, None), alt_plan, aliases, other, hierarchy, post_days)
     comp.alt_baseline = other
 
@@ -304,6 +320,8 @@ def responder(
     hierarchy: pd.DataFrame | Mapping | None = None,
     after_effects: AfterEffects | None = None,
     factors: dict[str, pd.DataFrame] | None = None,
+    memo: MutableMapping | None = None,
+    plan_name: str = "",
 ) -> Predict:
     """``predict(scenario, baseline)`` by the response: no model call, a multiplication.
 
@@ -311,12 +329,30 @@ def responder(
     times the after-effects of its promotions (the dip after each run, the units
     taken from other products of the category) when given; a scenario's assumed
     ``post_multiplier`` multiplies its window as usual. ``factors`` (if given)
-    collects each plan's after-effect multipliers by scenario name.
+    collects each plan's after-effect multipliers by scenario name. ``memo`` (if
+    given) keeps each plan's forecast and multipliers by ``plan_name`` (the kind of
+    baseline ``base_future`` is) and the scenario's definition: one memo serves
+    compares with the same response, neutral forecast, uploaded plan and hierarchy.
     """
     neutral_fc = neutral_forecast.drop(columns=[SCENARIO], errors="ignore")
     neutral = neutral_plan(base_future)
 
     def predict(scenario: Scenario | None, _baseline: pd.DataFrame | None) -> pd.DataFrame:
+        if memo is None:
+            return _respond(scenario)
+        key = (plan_name, None if scenario is None else effect_key(scenario))
+        hit = memo.get(key)
+        if hit is None:
+            keep: dict = {}
+            hit = (_respond(scenario, keep), keep.get("f"))
+            memo[key] = hit
+        fc, f = hit
+        name = BASELINE if scenario is None else scenario.name
+        if factors is not None and f is not None:
+            factors[name] = f
+        return fc.assign(**{SCENARIO: name})
+
+    def _respond(scenario: Scenario | None, keep: dict | None = None) -> pd.DataFrame:
         plan = base_future if scenario is None else apply_scenario(base_future, scenario, hierarchy)
         fc = apply_response(response, neutral_fc, neutral, plan)
         if after_effects is not None:
@@ -329,6 +365,8 @@ def responder(
                     fc[col] = fc[col].to_numpy(dtype=float) * mult
             if factors is not None:
                 factors[BASELINE if scenario is None else scenario.name] = f
+            if keep is not None:
+                keep["f"] = f
         if scenario is not None and scenario.post_multiplier != 1.0:
             mask = scenario_mask(fc, scenario, hierarchy)
             factor = np.where(mask, scenario.post_multiplier, 1.0)
@@ -339,6 +377,14 @@ def responder(
         return fc
 
     return predict
+
+
+def effect_key(scenario: Scenario) -> str:
+    """The scenario's definition without its name and note: what changes its forecast."""
+    d = scenario.to_dict()
+    d.pop("name", None)
+    d.pop("note", None)
+    return json.dumps(d, sort_keys=True, ensure_ascii=False)
 
 
 def response_warnings(

@@ -11,11 +11,12 @@ of ``cache.fitted_model``.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
+import threading
 import time
 import uuid
+from collections import OrderedDict
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -163,6 +164,7 @@ def _compare_cached(
         baseline=baseline,
         neutral_forecast=neutral,
         after_effects=after,
+        memo=_plan_memo(keys, h, assume),
     )
 
 
@@ -198,12 +200,31 @@ def fitted_after_effects(data_key: str, hier_key: str, _setup: Setup) -> sc.Afte
     return sc.fit_after_effects(_setup.model.train_, groups, POST_DAYS, country)
 
 
-def effect_key(scenario: sc.Scenario) -> str:
-    """The scenario's definition without name and note: what changes its forecast."""
-    d = scenario.to_dict()
-    d.pop("name")
-    d.pop("note")
-    return json.dumps(d, sort_keys=True, ensure_ascii=False)
+effect_key = sc.effect_key  # what changes a scenario's forecast (not its name or note)
+
+
+class _Memo(OrderedDict):
+    """Plan forecasts by definition, the least recently added dropped past ``cap``."""
+
+    cap = 64
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lock = threading.Lock()  # sessions share it
+
+    def __setitem__(self, key, value) -> None:
+        with self._lock:
+            super().__setitem__(key, value)
+            while len(self) > self.cap:
+                self.popitem(last=False)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _plan_memo(keys: tuple, h: int, assume: float) -> _Memo:
+    """The forecasts of plans already computed for the model, plan, hierarchy and levels
+    of ``keys``, horizon ``h`` and the response (``sc.compare``'s ``memo``): a slider
+    step then computes only the scenario it moved."""
+    return _Memo()
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
