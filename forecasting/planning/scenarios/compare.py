@@ -159,10 +159,8 @@ def compare(
             and the cannibalisation of other products of a category
             (:func:`~.aftereffects.fit_after_effects`) multiply each plan's
             forecast, and the KPIs show them as separate lines.
-        memo: with ``response``: a dict that keeps each plan's forecast by its
-            definition, for callers that compare again with the same response,
-            neutral forecast, plan and hierarchy (a slider step then computes only
-            the scenario it changed). The caller owns its scope.
+        memo: with ``response``: a dict keeping each plan's forecast by definition
+            (see :func:`responder`), so a slider step computes only what it moved.
 
     Returns:
         The :class:`Comparison`.
@@ -178,21 +176,13 @@ def compare(
     if baseline == NONE:
         base_future = neutral_plan(base_future)
     factors: dict[str, pd.DataFrame] = {}
-    if response is not None and neutral_forecast is None:
-        neutral_forecast = predict_scenario(
-            models, neutral_plan(base_future), None, h, levels, hierarchy
-        )
     if response is not None:
-        predict = responder(
-            response,
-            neutral_forecast,
-            base_future,
-            hierarchy,
-            after_effects,
-            factors,
-            memo,
-            baseline,
-        )
+        if neutral_forecast is None:
+            neutral_forecast = predict_scenario(
+                models, neutral_plan(base_future), None, h, levels, hierarchy
+            )
+        args = (hierarchy, after_effects, factors, memo, baseline)
+        predict = responder(response, neutral_forecast, base_future, *args)
     elif predict is None:
         predict = _model_predict(models, base_future, h, levels, hierarchy)
     forecast, ok, errors = scenario_forecasts(predict, scenarios, skip_failed)
