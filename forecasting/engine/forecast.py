@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field
@@ -428,7 +429,8 @@ def _short(exc: BaseException) -> str:
 def run_summary(result: ForecastResult) -> pd.DataFrame:
     """One row per model: fit/predict seconds, source, interval method, error key, and
     ``skipped_series`` (series with no forecast: no data at all) and
-    ``fallback_series`` (series forecast by a fallback: ``ModelRun.fallbacks``)."""
+    ``fallback_series`` (series forecast by a fallback: ``ModelRun.fallbacks``) with
+    ``fallbacks`` naming the chain's models used, e.g. ``seasonal_naive=30``."""
     rows: list[dict[str, Any]] = []
     for name, r in result.runs.items():
         rows.append(
@@ -440,6 +442,9 @@ def run_summary(result: ForecastResult) -> pd.DataFrame:
                 "intervals": r.interval_method,
                 "skipped_series": len(r.skipped),
                 "fallback_series": len(r.fallbacks),
+                "fallbacks": ", ".join(
+                    f"{k}={v}" for k, v in sorted(Counter(r.fallbacks.values()).items())
+                ),
                 "error": r.error.key if r.error else "",
             }
         )

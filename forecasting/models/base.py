@@ -16,7 +16,10 @@ Two rules hold for every model, so no caller has to remember them:
   (:meth:`Forecaster.fallback_chain`): *model* -> ``seasonal_naive`` (needs one
   season) -> ``season_mean`` (mean of the last season, needs one observation). Its
   numbers fill the model's own columns and ``fallbacks_`` says which series used
-  which fallback. Only when *no* series is long enough does ``fit`` refuse.
+  which fallback. When *every* series is too short, the chain forecasts them all
+  (``chain_only_``: the model itself is not fitted); ``fit`` refuses only when the
+  chain cannot take any series either (no rows), or when the model does not use
+  fallbacks (``use_fallbacks = False``: ensemble members, calibration refits).
 * **One horizon for everyone.** ``predict(h)`` covers every series up to the same
   calendar end: the training data's last date (over all series) + ``h`` periods. A
   series whose records stop early is forecast from its last record with a horizon
@@ -155,14 +158,22 @@ class Forecaster:
         lengths = df.groupby(ID, observed=True).size()
         need = self.min_length(self.freq)
         short = lengths[lengths < need]
-        if len(short) == len(lengths):
-            raise ShopcastError(
-                "history_too_short", model=self.alias, need=need, have=int(lengths.max())
-            )
+        too_short = ShopcastError(
+            "history_too_short",
+            model=self.alias,
+            need=need,
+            have=int(lengths.max()) if len(lengths) else 0,
+        )
+        self.chain_only_ = len(short) == len(lengths)
+        if self.chain_only_ and not self.use_fallbacks:
+            raise too_short
         self.end_ = df[DS].max()  # the common end every series is forecast from
         self.fallbacks_: dict[str, str] = {}
         self.fallback_models_: list[Forecaster] = []
         self.skipped_: list[str] = []
+        self.calibration_: dict[Any, Any] = {}
+        if self.chain_only_:
+            return self._fit_chain_only(df, too_short)
         if len(short):
             part = df[df[ID].isin(short.index)]
             df = df[~df[ID].isin(short.index)]
@@ -173,8 +184,25 @@ class Forecaster:
                 self.skipped_ = [str(s) for s in short.index]  # too short for this model
         self.train_ = df.reset_index(drop=True)
         self.nonnegative_ = bool((df[Y] >= 0).all())
-        self.calibration_: dict[int, Any] = {}
         self._fit(self.train_, progress)
+        self.fitted_ = True
+        return self
+
+    def _fit_chain_only(self, df: pd.DataFrame, too_short: ShopcastError) -> Forecaster:
+        """Every series is too short for this model: the fallback chain takes them all.
+
+        The model itself is not fitted (``_fit`` is not called); ``train_`` keeps the
+        whole history (what scenario and explanation code read), ``predict`` returns the
+        chain's forecasts under this model's columns. Raises ``too_short`` when the chain
+        cannot take any series either.
+        """
+        models, used, left = self._fit_chain(df) if len(df) else ([], {}, [])
+        if not models:
+            raise too_short
+        self.fallback_models_, self.skipped_ = models, left
+        self.fallbacks_.update(used)
+        self.train_ = df.reset_index(drop=True)
+        self.nonnegative_ = bool((df[Y] >= 0).all())
         self.fitted_ = True
         return self
 
@@ -212,6 +240,8 @@ class Forecaster:
         if h < 1:
             raise ShopcastError("bad_horizon", h=h)
         levels = validate_levels(level)
+        if getattr(self, "chain_only_", False):  # every series went down the chain
+            return self._stack_fallbacks(self._no_forecast(levels), h, future, levels, align)
         out = self._forecast(h, future, levels)
         gaps = self.gaps() if align else pd.Series(dtype=int)
         if (gaps > 0).any():
@@ -259,8 +289,8 @@ class Forecaster:
         """
         if not self.fitted_:
             raise ShopcastError("not_fitted", model=self.alias)
-        if self.native_intervals:
-            return {}
+        if self.native_intervals or getattr(self, "chain_only_", False):
+            return {}  # the chain's models bring their own bands
         cal = self.calibration_.get(h)
         if cal is None:
             errors = self._calibration_errors(h) if self.calibration_windows else np.empty((0, h))
@@ -352,8 +382,7 @@ class Forecaster:
         self.fallbacks_ = getattr(self, "fallbacks_", {})
         self.skipped_ = getattr(self, "skipped_", [])
         models = list(getattr(self, "fallback_models_", []))
-        a = self.alias
-        rows = out.groupby(ID, observed=True)[a].agg(["count", "size"])
+        rows = out.groupby(ID, observed=True)[self.alias].agg(["count", "size"])
         ok = rows.index[(rows["count"] == h) & (rows["size"] == h)]
         bad = sorted(set(self.train_[ID].unique()) - {str(u) for u in ok})
         if bad:
@@ -362,9 +391,25 @@ class Forecaster:
             models += fitted
             self.fallbacks_.update(used)
             self.skipped_ = sorted(set(self.skipped_) | set(left))
+        return self._stack_fallbacks(out, h, future, levels, align, models)
+
+    def _stack_fallbacks(
+        self,
+        out: pd.DataFrame,
+        h: int,
+        future: pd.DataFrame | None,
+        levels: list,
+        align: bool,
+        models: list[Forecaster] | None = None,
+    ) -> pd.DataFrame:
+        """``out`` with the forecasts of ``models`` (default ``fallback_models_``) below it,
+        renamed to this model's columns."""
+        if models is None:
+            models = list(getattr(self, "fallback_models_", []))
         if not models:
             return out
-        parts = [out]
+        a = self.alias
+        parts = [out] if len(out) else []
         for fb in models:
             part = fb.predict(h, future=future, level=levels, align=align)
             names = {fb.alias: a}
@@ -373,7 +418,24 @@ class Forecaster:
                     {lo_col(fb.alias, lv): lo_col(a, lv), hi_col(fb.alias, lv): hi_col(a, lv)}
                 )
             parts.append(part.rename(columns=names)[list(out.columns)])
+        if getattr(self, "chain_only_", False):
+            self.interval_method_ = getattr(models[0], "interval_method_", "native")
         return pd.concat(parts, ignore_index=True).sort_values([ID, DS]).reset_index(drop=True)
+
+    def _columns(self, levels: list) -> list[str]:
+        """The forecast contract's columns: ``unique_id, ds, alias``, widest band first."""
+        a = self.alias
+        cols = [ID, DS, a]
+        for lv in sorted(levels, reverse=True):
+            cols += [lo_col(a, lv), hi_col(a, lv)]
+        return cols
+
+    def _no_forecast(self, levels: list) -> pd.DataFrame:
+        """An empty forecast frame with the contract's columns and dtypes."""
+        out = pd.DataFrame({c: pd.Series(dtype=float) for c in self._columns(levels)})
+        out[ID] = pd.Series(dtype=object)
+        out[DS] = pd.Series(dtype="datetime64[ns]")
+        return out
 
     def _conformal(self, point: pd.DataFrame, h: int, levels: list) -> pd.DataFrame:
         """``point`` with conformal bands from this model's calibration for ``h``."""
@@ -389,7 +451,6 @@ class Forecaster:
         """Order columns, clip at zero for non-negative data, force nested bands."""
         a = self.alias
         out = out.sort_values([ID, DS]).reset_index(drop=True)
-        cols = [ID, DS, a]
         vals = out[a].to_numpy(dtype=float)
         if self.nonnegative_:
             vals = np.clip(vals, 0, None)
@@ -402,9 +463,7 @@ class Forecaster:
                 lo = np.clip(lo, 0, None)
             out[lo_col(a, lv)], out[hi_col(a, lv)] = lo, hi
             lo_prev, hi_prev = lo, hi
-        for lv in sorted(levels, reverse=True):
-            cols += [lo_col(a, lv), hi_col(a, lv)]
-        return out[cols]
+        return out[self._columns(levels)]
 
     def __repr__(self) -> str:
         state = "fitted" if self.fitted_ else "unfitted"

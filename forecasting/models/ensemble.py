@@ -11,7 +11,9 @@ intervals are calibrated (split conformal) — so the bands describe the
 forecast actually shown, not one of its parts.
 
 No series is dropped: a series too short for the combination goes down the fallback
-chain of ``Forecaster`` (seasonal_naive -> season_mean); a series the inner backtest
+chain of ``Forecaster`` (seasonal_naive -> season_mean) — every series, when all are too
+short (``chain_only_``: no member is fitted, the weights are empty and the selection's
+``note`` says ``"fallback_chain"``); a series the inner backtest
 could not score (too few windows, no member forecast it there) gets the equal-weight
 mean of the members that forecast it, recorded as ``fallbacks_[series] =
 "equal_weights"``. Members never use fallbacks themselves (``use_fallbacks = False``):
@@ -32,6 +34,8 @@ from forecasting.schema import CUTOFF, DS, ID, Y, driver_columns, season_length
 
 # ``fallbacks_`` value of a series the inner backtest could not score (members averaged).
 EQUAL_WEIGHTS = "equal_weights"
+# ``selection(h)["note"]`` of a combination whose every series went down the fallback chain.
+FALLBACK_CHAIN = "fallback_chain"
 # Inner backtest and selection defaults, chosen on the development windows of
 # benchmarks/accuracy.py (--dev; the test windows only report): 4 windows of the horizon,
 # one every h/2 (more, shorter-spaced evidence than 2 windows of h), each series' relative
@@ -75,11 +79,19 @@ class Ensemble(Forecaster):
             return list(self.params["members"])
         return list(getattr(self, "members_", DEFAULT_MEMBERS))
 
-    def _fit(self, df: pd.DataFrame, progress: Progress | None) -> None:
+    def _fit_chain_only(self, df: pd.DataFrame, too_short: ShopcastError) -> Forecaster:
+        """Every series too short: no member is fitted, the fallback chain takes them all."""
         if "members" not in self.params:
             self.members_ = default_members(df)
         self.models_: dict[str, Forecaster] = {}
         self.member_errors_: dict[str, str] = {}
+        return super()._fit_chain_only(df, too_short)
+
+    def _fit(self, df: pd.DataFrame, progress: Progress | None) -> None:
+        if "members" not in self.params:
+            self.members_ = default_members(df)
+        self.models_ = {}
+        self.member_errors_ = {}
         params = self.params.get("member_params", {})
         for i, name in enumerate(self.members):
             try:
@@ -110,6 +122,8 @@ class Ensemble(Forecaster):
 
     def selection(self, h: int) -> dict:
         """Backtest-based weights for horizon ``h`` (computed once, then kept)."""
+        if getattr(self, "chain_only_", False):
+            return self._chain_selection(h)
         key = ("selection", h)
         if key in self.calibration_:
             return self.calibration_[key]
@@ -137,9 +151,24 @@ class Ensemble(Forecaster):
             "errors": errors,
             "flat": flat,
             "unscored": unscored,
+            "note": "",
         }
         self.calibration_[key] = sel
         return sel
+
+    def _chain_selection(self, h: int) -> dict:
+        """The selection of a combination whose every series went down the fallback chain:
+        no member, no weights, no backtest errors (the chain's models bring their own
+        bands), and a note saying so. Not kept: nothing was computed."""
+        series = pd.Index(pd.unique(self.train_[ID]), name=None)
+        return {
+            "weights": pd.DataFrame(index=series, columns=[], dtype=float),
+            "mae": pd.DataFrame(index=series, columns=[], dtype=float),
+            "errors": np.empty((0, h)),
+            "flat": set(),
+            "unscored": [],
+            "note": FALLBACK_CHAIN,
+        }
 
     def _cross_fitted(
         self,
@@ -178,6 +207,8 @@ class Ensemble(Forecaster):
         models built again from their names).
         """
         key = ("cv", h)
+        if getattr(self, "chain_only_", False):  # no member: nothing to backtest
+            return pd.DataFrame(columns=[ID, DS, CUTOFF, Y])
         if key not in self.calibration_:
             names = list(self.models_)
             windows = int(self.params.get("windows", WINDOWS))
@@ -341,7 +372,12 @@ class Ensemble(Forecaster):
         return comb
 
     def explain(self, h: int) -> pd.DataFrame:
-        """Per series: each member's backtest MAE, its weight and the chosen model."""
+        """Per series: each member's backtest MAE, its weight and the chosen model (for a
+        combination fitted on the fallback chain only: the fallback, no weight or MAE)."""
+        if getattr(self, "chain_only_", False):
+            ids = [str(u) for u in pd.unique(self.train_[ID])]
+            chosen = [self.fallbacks_.get(u, "") for u in ids]
+            return pd.DataFrame({ID: ids, "chosen": chosen, "flat": False})
         sel = self.selection(h)
         mae = sel["mae"].add_prefix("mae_")
         w = sel["weights"].add_prefix("weight_")

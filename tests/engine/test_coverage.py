@@ -89,6 +89,7 @@ def test_run_summary_counts_fallback_series(make_panel):
     assert res.runs["ets"].fallbacks == {"new": "seasonal_naive"}
     summary = run_summary(res).set_index("model")
     assert summary.loc["ets", "fallback_series"] == 1
+    assert summary.loc["ets", "fallbacks"] == "seasonal_naive=1"
     assert summary.loc["ets", "skipped_series"] == 0
     assert summary.loc["seasonal_naive", "fallback_series"] == 0
 

@@ -47,7 +47,18 @@ def test_data_key_depends_on_content():
     assert data_key(a, "D") != data_key(a, "W-MON")
 
 
-def test_model_failure_is_reported_not_raised(panel):
+def test_too_short_for_a_model_goes_down_its_fallback_chain(panel):
+    short = panel[panel[DS] < panel[DS].min() + pd.Timedelta(days=10)]
+    res = forecast(short, "D", TrainConfig(models=["seasonal_naive", "ets"], horizon=7))
+    assert set(res.models) == {"seasonal_naive", "ets"} and not res.errors
+    assert set(res.runs["ets"].fallbacks.values()) == {"seasonal_naive"}
+    assert res.forecast["ets"].notna().all()
+
+
+def test_model_failure_is_reported_not_raised(panel, monkeypatch):
+    from forecasting.models.base import Forecaster
+
+    monkeypatch.setattr(Forecaster, "fallback_chain", lambda self: [])  # nothing to fall to
     short = panel[panel[DS] < panel[DS].min() + pd.Timedelta(days=10)]
     res = forecast(short, "D", TrainConfig(models=["seasonal_naive", "ets"], horizon=7))
     assert "seasonal_naive" in res.models

@@ -123,7 +123,10 @@ def test_a_failing_model_leaves_nan_and_a_record(monkeypatch):
     assert "second line" not in reason
 
 
-def test_all_models_failing_is_one_translated_error():
+def test_all_models_failing_is_one_translated_error(monkeypatch):
+    import forecasting.models.naive as naive
+
+    monkeypatch.setattr(naive.SeasonalNaive, "fallback_chain", lambda self: [])  # no season_mean
     p = make_panel(1, 10)
     with pytest.raises(BacktestFailed) as err:  # 3 days before the cut-off: a week is needed
         backtest(p, "D", ["seasonal_naive"], h=7, n_windows=1, min_train=1)

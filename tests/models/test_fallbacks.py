@@ -56,7 +56,7 @@ def test_short_series_go_down_the_fallback_chain(name):
     if name != "seasonal_naive":  # seasonal naive itself takes ``new`` (one full season)
         expected["new"] = "seasonal_naive"
     assert model.fallbacks_ == expected
-    assert model.skipped_ == []
+    assert model.skipped_ == [] and not model.chain_only_  # the model itself forecast the rest
     # the fallback's numbers, under the requested model's columns
     alone = create("seasonal_naive", seed=0).fit(df[df[ID] == "new"], freq="D").predict(H)
     got = fc[fc[ID] == "new"].reset_index(drop=True)
@@ -73,9 +73,26 @@ def test_without_fallbacks_the_old_skip_remains():
     assert model.clone().use_fallbacks is False
 
 
-def test_all_series_too_short_is_still_an_error():
+def test_all_series_too_short_go_down_the_chain():
+    """No series long enough for ETS (14 days): the chain forecasts every one of them
+    (more cases, weekly and with the combinations, in ``test_all_short.py``)."""
+    df = pd.concat([LONG.groupby(ID).tail(10), _short_panel().query(f"{ID} == 'tiny'")])
+    model = create("ets").fit(df, freq="D")
+    assert model.chain_only_
+    _check_covers(model.predict(H, level=[80, 95]), "ets", set(df[ID]), df[DS].max())
+    assert model.fallbacks_ == {
+        "sku0": "seasonal_naive",
+        "sku1": "seasonal_naive",
+        "sku2": "seasonal_naive",
+        "tiny": "season_mean",
+    }
+
+
+def test_all_series_too_short_without_fallbacks_is_still_an_error():
+    model = create("ets")
+    model.use_fallbacks = False
     with pytest.raises(Exception) as err:
-        create("ets").fit(LONG.groupby(ID).tail(10), freq="D")
+        model.fit(LONG.groupby(ID).tail(10), freq="D")
     assert err.value.key == "history_too_short"
 
 

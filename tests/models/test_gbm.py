@@ -137,8 +137,10 @@ def test_too_short_history_is_a_clear_error():
     from forecasting.errors import ShopcastError
 
     short = PANEL.groupby(ID).head(20)
+    m = create("lightgbm")
+    m.use_fallbacks = False  # on its own (the fallback chain is tested in test_all_short)
     with pytest.raises(ShopcastError) as err:
-        create("lightgbm").fit(short, freq="D")
+        m.fit(short, freq="D")
     assert err.value.key == "history_too_short"
 
 
