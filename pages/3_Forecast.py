@@ -18,6 +18,7 @@ widgets.journey(lang, current="forecast")
 with guard(lang):
     forecast_view.follow_link(lang)  # a shared link: load its data and settings first
     result = forecast_view.require_result(lang)
+    overview_view.remember(result)  # each level's forecast, for the levels-add-up check
     forecast_view.stale_notice(lang)
     forecast_view.level_switch(result, lang)
     forecast_view.result_line(result, lang)

@@ -1,7 +1,8 @@
 """Command line: the dashboard's pipeline without the dashboard.
 
     python -m forecasting forecast INPUT --horizon 28 --models ets,lightgbm --level 80 95 --out f.csv
-    (--out f.xlsx writes a workbook, --out f.html the forecast charts)
+    (--out f.xlsx writes a workbook, --out f.html the forecast charts;
+     --reconcile bottom_up|ols|wls_struct|mint_shrink: every level, adding up)
     python -m forecasting backtest INPUT --horizon 28 --windows 3 --models auto --out metrics.csv
     python -m forecasting scenario INPUT --scenario S.json --horizon 42 --out s.csv
     python -m forecasting sample

@@ -272,6 +272,55 @@ def describe(rec: Reconciled, lang: str = "zh") -> str:
     return text
 
 
+@dataclass(frozen=True)
+class Incoherence:
+    """The largest gap between an aggregate's forecast and the sum of its bottom series.
+
+    Attributes:
+        gap: ``|aggregate - sum of its bottoms|`` in units, at the worst node and date.
+        relative: that gap over the larger of the two (0 = coherent; NaN when no
+            aggregate has a forecast to compare).
+        node: the aggregate's ``unique_id`` ("" when none).
+        ds: the date (None when none).
+    """
+
+    gap: float
+    relative: float
+    node: str = ""
+    ds: pd.Timestamp | None = None
+
+
+def incoherence(forecast: pd.DataFrame, hierarchy: Hierarchy, model: str) -> Incoherence:
+    """How far ``model``'s forecast is from adding up, over every aggregate and date.
+
+    Args:
+        forecast: contract frame with the bottom series and any aggregates of
+            ``hierarchy`` (an aggregate without rows is not compared; a missing
+            bottom value counts as 0, as :func:`reconcile` counts it).
+        hierarchy: the tree.
+        model: the alias to check.
+
+    Returns:
+        :class:`Incoherence` at the node and date with the largest relative gap.
+    """
+    fc = forecast[forecast[ID].astype(str).isin(set(hierarchy.nodes))]
+    wide = fc.pivot_table(index=ID, columns=DS, values=model, aggfunc="mean", dropna=False)
+    wide = wide.reindex(list(hierarchy.nodes))
+    y = wide.to_numpy(dtype=float)
+    a = hierarchy.n_agg
+    summed = hierarchy.summing @ np.nan_to_num(y[a:])
+    gap = np.abs(y[:a] - summed)
+    scale = np.maximum(np.abs(y[:a]), np.abs(summed))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rel = np.where(scale > 0, gap / scale, np.where(np.isnan(gap), np.nan, 0.0))
+    if rel.size == 0 or np.all(np.isnan(rel)):
+        return Incoherence(float("nan"), float("nan"))
+    i, j = np.unravel_index(np.nanargmax(rel), rel.shape)
+    return Incoherence(
+        float(gap[i, j]), float(rel[i, j]), str(hierarchy.nodes[i]), pd.Timestamp(wide.columns[j])
+    )
+
+
 def residuals_from_backtest(cv: pd.DataFrame) -> pd.DataFrame:
     """Forecast errors (actual minus forecast) per model from a backtest frame.
 

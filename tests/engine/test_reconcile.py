@@ -369,3 +369,19 @@ def test_the_choice_is_described_in_both_languages():
         assert "MinT" in text and f"ets {mint.shrinkage['ets']:.2f}" in text and "{" not in text
     bu = describe(reconcile(base, hier, "bottom_up"), "en")
     assert bu.startswith("Forecasts reconciled (Bottom-up") and "λ" not in bu
+
+
+def test_incoherence_names_the_worst_node_and_date_and_is_zero_after():
+    from forecasting.engine.reconcile import incoherence
+
+    hier = build_hierarchy(pd.DataFrame({"unique_id": ["a", "b"]}))
+    base = pd.concat([_two_bottoms(), _two_bottoms().assign(ds=DAY + pd.Timedelta(days=1))])
+    base.loc[(base["unique_id"] == "total") & (base["ds"] > DAY), "m"] = 45.0
+    gap = incoherence(base, hier, "m")
+    # day 2: total 45 against 10 + 20 = 30 (day 1: 36 against 30)
+    assert (gap.node, gap.ds, gap.gap) == ("total", DAY + pd.Timedelta(days=1), 15.0)
+    assert gap.relative == pytest.approx(15 / 45)
+    for method in ("bottom_up", "ols", "wls_struct"):  # mint_shrink: see the tests above
+        assert incoherence(reconcile(base, hier, method).forecast, hier, "m").relative < 1e-12
+    bottoms_only = incoherence(base[base["unique_id"] != "total"], hier, "m")
+    assert math.isnan(bottoms_only.relative) and bottoms_only.node == ""

@@ -8,6 +8,7 @@ import pandas as pd
 
 from forecasting.i18n import t
 from tests.ui.apptest import (
+    alerts,
     charts,
     new_app,
     no_exceptions,
@@ -128,3 +129,30 @@ def test_chart_in_the_ui_language_keeps_the_zoom_and_shows_the_whole_horizon():
     assert charts(at)[0]["layout"]["uirevision"] != revision
     at.radio(key="_w_lang").set_value("en").run()
     assert "locale" not in json.loads(at.get("plotly_chart")[0].proto.config)
+
+
+def test_overview_says_whether_the_levels_add_up_and_reconciles_them():
+    """Total forecast once, then per SKU: the overview compares the SKUs' sum with the
+    total's own forecast, and a reconciliation method makes them add up (no training)."""
+    at = open_page(new_app(), "data")
+    at.button(key="data_sample").click().run()
+    for chosen in ("total", "商品"):
+        open_page(at, "data")
+        at.selectbox(key="_w_data_level").set_value(chosen).run()
+        open_page(at, "train")
+        at.multiselect(key="_w_train_models").set_value(["ridge"]).run()
+        at.button(key="train_start").click().run()
+        open_page(at, "forecast")
+        no_exceptions(at)
+    at.toggle(key="fc_overview_on").set_value(True).run()
+    no_exceptions(at)
+    assert t("reconcile.view.title", "zh") in texts(at)
+    gaps = [w for w in alerts(at, "warning") if "不一致" in w]
+    assert len(gaps) == 1 and t("reconcile.view.total", "zh") in gaps[0], alerts(at, "warning")
+    at.segmented_control(key="_w_ov_reconcile").set_value("bottom_up").run()
+    no_exceptions(at)
+    table = next(
+        d.value for d in at.dataframe if t("reconcile.view.col.reconciled", "zh") in d.value
+    )
+    sums = table[t("reconcile.view.col.reconciled", "zh")]
+    assert sums.nunique() == 1  # every level now sums to the same total
