@@ -8,6 +8,8 @@ so large (a 28 KB file with 400 SKUs dated 1901 and 2024 would otherwise expand 
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pandas as pd
 
@@ -16,8 +18,16 @@ from forecasting.errors import ShopcastError
 from forecasting.schema import DS, ID, Y
 
 # Most cells (series x periods) a history grid may have: about 200 MB with a few drivers.
-# Rossmann (1,115 stores x 942 days) is 1.05 million.
+# Rossmann (1,115 stores x 942 days) is 1.05 million. A machine meant for bigger catalogues
+# raises it with SHOPCAST_GRID_BUDGET (cells), e.g. 20000000 for 10,000 SKUs x 3 years.
 GRID_BUDGET = 5_000_000
+GRID_BUDGET_ENV = "SHOPCAST_GRID_BUDGET"
+
+
+def grid_budget() -> int:
+    """``GRID_BUDGET``, or the operator's ``SHOPCAST_GRID_BUDGET`` (a positive integer)."""
+    raw = os.environ.get(GRID_BUDGET_ENV, "").replace("_", "").strip()
+    return int(raw) if raw.isdigit() and int(raw) > 0 else GRID_BUDGET
 
 
 def agg_rule(driver: str) -> str:
@@ -129,7 +139,7 @@ def fill_grid(
 def check_grid_budget(
     lo: np.ndarray, lengths: np.ndarray, ids: np.ndarray, rows: int, freq: str
 ) -> None:
-    """Refuse a grid above ``GRID_BUDGET`` cells, naming the series that start earliest.
+    """Refuse a grid above :func:`grid_budget` cells, naming the series that start earliest.
 
     Args:
         lo: each series' first period number.
@@ -143,8 +153,8 @@ def check_grid_budget(
             series, the longest series in periods, the rows, how many series start
             in the earliest year, that year and an example series with its first date.
     """
-    cells = int(lengths.sum())
-    if cells <= GRID_BUDGET:
+    cells, budget = int(lengths.sum()), grid_budget()
+    if cells <= budget:
         return
     first = pd.DatetimeIndex(from_index(lo, freq))
     year = int(first.year.min())
@@ -153,7 +163,7 @@ def check_grid_budget(
     raise ShopcastError(
         "grid_too_large",
         cells=cells,
-        limit=GRID_BUDGET,
+        limit=budget,
         series=len(ids),
         periods=int(lengths.max()),
         rows=int(rows),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 import tracemalloc
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -123,3 +124,19 @@ def test_a_huge_grid_is_refused_fast_and_small():
         text = e.message(lang)
         assert "1901" in text and "5,000,000" in text and "error." not in text
     assert len(data.history(level="total")) > 40_000  # one series: within the budget
+
+
+def test_the_grid_budget_is_an_operator_setting(monkeypatch):
+    """SHOPCAST_GRID_BUDGET raises (or lowers) the cell limit; a bad value keeps the default."""
+    from forecasting.data.aggregation import check_grid_budget, grid_budget
+
+    monkeypatch.setenv("SHOPCAST_GRID_BUDGET", "not a number")
+    assert grid_budget() == GRID_BUDGET
+    monkeypatch.setenv("SHOPCAST_GRID_BUDGET", "20_000_000")
+    assert grid_budget() == 20_000_000
+    one = np.array([0]), np.array([17_000_000]), np.array(["a"])
+    check_grid_budget(*one, rows=10, freq="D")  # within the raised budget: no error
+    monkeypatch.setenv("SHOPCAST_GRID_BUDGET", "1000")
+    with pytest.raises(ShopcastError) as err:
+        load(_sparse_upload(), name="old.csv").history(level="total")
+    assert err.value.key == "grid_too_large" and err.value.params["limit"] == 1000
