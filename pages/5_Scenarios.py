@@ -27,6 +27,8 @@ with guard(lang):
     st.subheader(t("sc.compare", lang))
     scenario_view.baseline_controls(setup, lang)
     comp = scenario_view.compare(setup, scenarios, lang)
+    scenario_view.problems(comp, lang)
+    scenario_view.kpi_cards(comp, lang)  # the numbers first, then the charts
     ids, target, band = scenario_view.chart_controls(setup, comp, lang)
     fig = scenario_charts.comparison_figure(
         comp.forecast,
@@ -39,7 +41,6 @@ with guard(lang):
         target_label=target,
     )
     st.plotly_chart(fig, key="sc_chart", **plot)
-    scenario_view.problems(comp, lang)
     scenario_view.kpi_section(setup, comp, lang)
     if comp.scenarios:
         st.plotly_chart(scenario_charts.kpi_figure(comp.kpis, lang), key="sc_kpi_chart", **plot)

@@ -81,13 +81,9 @@ def problems(comp: sc.Comparison, lang: str) -> None:
         st.info("\n".join(f"- {warning_text(w, lang)}" for w in info), icon=":material/lightbulb:")
 
 
-def kpi_section(setup: Setup, comp: sc.Comparison, lang: str) -> pd.DataFrame:
-    """Headline metrics per scenario, the breakdown choice and the KPI table.
-
-    Returns:
-        The KPI table as shown (translated), for the Excel download.
-    """
-    st.subheader(t("sc.kpis", lang))
+def kpi_cards(comp: sc.Comparison, lang: str) -> None:
+    """Headline metrics per scenario, one card each: drawn first, above the chart, so a
+    slider step's new numbers are on screen before the charts are redrawn."""
     totals = comp.kpis[comp.kpis["level"] == "total"].reset_index(drop=True)
     cols = st.columns(max(1, len(totals)))
     for i, (col, row) in enumerate(zip(cols, totals.itertuples(index=False), strict=False)):
@@ -120,6 +116,15 @@ def kpi_section(setup: Setup, comp: sc.Comparison, lang: str) -> pd.DataFrame:
                         pct=f"{row.post_incr_pct:.1f}",
                     )
                 )
+
+
+def kpi_section(setup: Setup, comp: sc.Comparison, lang: str) -> pd.DataFrame:
+    """The breakdown choice and the KPI table (the cards are :func:`kpi_cards`).
+
+    Returns:
+        The KPI table as shown (translated), for the Excel download.
+    """
+    st.subheader(t("sc.kpis", lang))
     by_opts = breakdown_options(setup)
     if by_opts:
         if state.get("sc_by") not in by_opts:
