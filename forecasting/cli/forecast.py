@@ -28,6 +28,7 @@ from forecasting.cli.common import (
     progress_printer,
     read_plan,
 )
+from forecasting.data.vocabulary import TOTAL
 from forecasting.engine.hierarchy import CHOICES as RECONCILE_CHOICES
 from forecasting.engine.hierarchy import NONE, check_method
 from forecasting.i18n import t
@@ -233,7 +234,8 @@ def _reconcile_lines(result, lang: str) -> list[str]:
     """Which method was used (and why, when MinT fell back) and each model's largest
     incoherence before and after."""
     label = t(f"reconcile.method.{result.method}", lang)
-    chain = " → ".join(reversed(result.hierarchy.level_names()))  # 商品 → 品类 → total
+    names = [t("level.total", lang) if n == TOTAL else n for n in result.hierarchy.level_names()]
+    chain = " → ".join(reversed(names))  # 商品 → 品类 → 全部汇总
     lines = [t("reconcile.cli.method", lang, method=result.method, label=label, levels=chain)]
     if result.fallback is not None:
         reason = " ".join(result.fallback.message(lang).split())

@@ -69,6 +69,7 @@ def test_every_level_adds_up(tmp_path, method, models):
         assert (fc[lo_col(m, 80)] <= fc[hi_col(m, 80)]).all()
         assert f"Model {m}, largest incoherence" in r.stdout
     assert f"Reconciliation method: {method}" in r.stdout
+    assert "商品 → 品类 → All (aggregated)" in r.stdout  # the total named in the UI language
     assert "after 0 (coherent)" in r.stdout
     if method == "mint_shrink":  # the sample's 3 years are long enough for its residuals
         assert "shrinkage" in r.stdout and "instead" not in r.stdout
