@@ -166,10 +166,15 @@ def cross_validation(
             done += 1
         out.append(frame)
     tell(report, Step(1.0, "", len(cuts), len(cuts), None))
-    res = pd.concat(out, ignore_index=True)
-    first = [ID, DS, CUTOFF, Y]
-    result.cv = res[first + [c for c in res.columns if c not in first]]
+    result.cv = cv_frame(out)
     return result
+
+
+def cv_frame(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """The windows' frames as one, ``unique_id, ds, cutoff, y`` first."""
+    res = pd.concat(frames, ignore_index=True)
+    first = [ID, DS, CUTOFF, Y]
+    return res[first + [c for c in res.columns if c not in first]]
 
 
 def failure(name: str, cut: pd.Timestamp, key: str, params: dict) -> dict[str, Any]:

@@ -32,26 +32,29 @@ import logging
 import os
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from forecasting.engine.cross_validation import cv_frame, failure
 from forecasting.engine.forecast import (
+    FitStep,
     ForecastResult,
     ModelRun,
     TrainConfig,
     data_key,
     fit_model,
-    keeping_calibration,
     run_models,
     store_key,
 )
+from forecasting.engine.forecast import fitted_models as local_fitted_models
+from forecasting.engine.runs import checked_levels, load_stored, merge_forecasts
 from forecasting.errors import ShopcastError
 from forecasting.models.base import Forecaster
-from forecasting.schema import CUTOFF, DEFAULT_LEVELS, DS, ID, Y, future_dates, validate_levels
+from forecasting.schema import CUTOFF, DEFAULT_LEVELS, DS, ID, Y, future_dates
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -494,16 +497,48 @@ def stored(
     if store is None:
         return out
     for name in config.models:
-        key = store_key(dkey, name, config)
-        model = store.load(key)
-        if model is None:
-            continue
-        meta = store.read_meta(key) or {}
-        run = ModelRun(name=name, source="disk", fit_seconds=float(meta.get("fit_seconds", 0.0)))
-        run.skipped = list(getattr(model, "skipped_", []))
-        run.fallbacks = dict(getattr(model, "fallbacks_", {}))
-        out[name] = (model, run)
+        run = ModelRun(name=name)
+        model = load_stored(run, store, store_key(dkey, name, config))
+        if model is not None:
+            out[name] = (model, run)
     return out
+
+
+def fit_all(
+    client: Client,
+    history: pd.DataFrame,
+    freq: str,
+    config: TrainConfig,
+    store: ModelStore | None,
+    *,
+    future: pd.DataFrame | None = None,
+    predict: bool = True,
+    progress: Progress | None = None,
+) -> tuple[str, FitStep, dict[str, tuple[Forecaster | None, ModelRun, Any]]]:
+    """Every model of ``config`` loaded from ``store`` or fitted (and, with ``predict``,
+    predicted) on the cluster, for the local loop (``run_models``, ``model_session``).
+
+    Returns:
+        ``(dkey, fit, done)``: the data key; ``fit(name, progress) -> (model, run)``,
+        which stores a model trained on the cluster under the local key as it hands it
+        over; and per model trained on the cluster ``(model, run, forecast)``
+        (:func:`combine`).
+    """
+    dkey = data_key(history, freq)
+    loaded = stored(store, dkey, config)
+    todo = [n for n in config.models if n not in loaded]
+    done = run_on_cluster(
+        client, history, freq, config, todo, future=future, predict=predict, progress=progress
+    )
+
+    def fit(name: str, _progress: Progress | None = None) -> tuple[Forecaster | None, ModelRun]:
+        if name in loaded:
+            return loaded[name]
+        model, run, _ = done[name]
+        keep(store, dkey, name, config, model, run, freq)
+        return model, run
+
+    return dkey, fit, done
 
 
 def forecast(
@@ -524,31 +559,18 @@ def forecast(
         ShopcastError: as the local ``forecast``, and the cluster's errors
             (:func:`cluster_errors`).
     """
-    if not config.models:
-        raise ShopcastError("no_models")
-    if config.horizon < 1:
-        raise ShopcastError("bad_horizon", h=config.horizon)
-    levels = validate_levels(config.levels)
-    dkey = data_key(history, freq)
-    loaded = stored(store, dkey, config)
-    todo = [n for n in config.models if n not in loaded]
-    share = 0.9 if len(todo) else 0.0
+    levels = checked_levels(config)
 
     def tell(frac: float, label: str) -> None:
         if progress:
             progress(frac, label)
 
-    done = run_on_cluster(
-        client, history, freq, config, todo, future=future, progress=lambda f, s: tell(f * share, s)
+    # 90% of the bar for the cluster's work, when there is any (it reports only then)
+    dkey, fit, done = fit_all(
+        client, history, freq, config, store, future=future, progress=lambda f, s: tell(f * 0.9, s)
     )
+    share = 0.9 if done else 0.0
     seconds = {n: run.predict_seconds for n, (_, run, _) in done.items()}
-
-    def fit(name: str, _progress: Progress | None) -> tuple[Forecaster | None, ModelRun]:
-        if name in loaded:
-            return loaded[name]
-        model, run, _ = done[name]
-        keep(store, dkey, name, config, model, run, freq)
-        return model, run
 
     def predict(name: str, model: Forecaster) -> pd.DataFrame:
         if name in done:
@@ -593,18 +615,6 @@ def keep(
         store.save(store_key(dkey, name, config), model, meta)
 
 
-def merge_forecasts(runs: dict[str, ModelRun]) -> pd.DataFrame:
-    """Every model's forecast in one contract frame (as the local ``forecast``)."""
-    merged: pd.DataFrame | None = None
-    for run in runs.values():
-        if run.forecast is not None:
-            fc = run.forecast
-            merged = fc if merged is None else merged.merge(fc, on=[ID, DS], how="outer")
-    if merged is None:
-        merged = pd.DataFrame(columns=[ID, DS])
-    return merged.sort_values([ID, DS]).reset_index(drop=True)
-
-
 @contextmanager
 def fitted_models(
     history: pd.DataFrame,
@@ -619,21 +629,8 @@ def fitted_models(
     ``config`` fitted (or loaded from ``store``), for callers that predict them together
     here (what-if scenarios). Leaving the block saves the models whose calibration grew.
     """
-    dkey = data_key(history, freq)
-    loaded = stored(store, dkey, config)
-    todo = [n for n in config.models if n not in loaded]
-    done = run_on_cluster(client, history, freq, config, todo, predict=False, progress=progress)
-    out: list[tuple[str, Forecaster | None, ModelRun]] = []
-    with ExitStack() as stack:
-        for name in config.models:
-            model, run = loaded[name] if name in loaded else done[name][:2]
-            if name not in loaded:
-                keep(store, dkey, name, config, model, run, freq)
-            if model is not None:
-                meta = {"data_key": dkey, "fit_seconds": run.fit_seconds, "freq": freq}
-                key = store_key(dkey, name, config)
-                stack.enter_context(keeping_calibration(model, store, key, meta))
-            out.append((name, model, run))
+    dkey, fit, _ = fit_all(client, history, freq, config, store, predict=False, progress=progress)
+    with local_fitted_models(history, freq, config, store=store, dkey=dkey, fit=fit) as out:
         yield out
 
 
@@ -666,14 +663,10 @@ def backtest(
     from distributed import as_completed
 
     from forecasting.engine.splits import check_windows
-    from forecasting.evaluation.backtest import SELECTORS, BacktestFailed
+    from forecasting.evaluation.backtest import SELECTORS, backtest_settings
     from forecasting.evaluation.backtest import backtest as local_backtest
-    from forecasting.schema import season_length
 
-    models = list(dict.fromkeys(models))
-    if not models:
-        raise ShopcastError("no_models")
-    min_train = season_length(freq) if min_train is None else min_train
+    models, min_train = backtest_settings(models, freq, min_train)
     cuts = check_windows(history, h, n_windows, freq, step, min_train)
     ends = [future_dates(c, h, freq)[-1] for c in cuts]
     common = dict(step=step, levels=levels, model_params=model_params, seed=seed, future=future)
@@ -696,11 +689,9 @@ def backtest(
             results[tasks[fut]] = fut.result()
             if progress:
                 progress(k / len(tasks), f"backtest [{k}/{len(tasks)}]")
-    res = assemble(history, freq, models, h, n_windows, step, levels, cuts, groups, results)
-    if not res.scored_models:
-        errs = res.errors()
-        raise BacktestFailed(errs[0] if errs else None)
-    return res
+    return assemble(
+        history, freq, models, h, n_windows, step, levels, cuts, groups, results
+    ).checked()
 
 
 def window_task(
@@ -722,7 +713,7 @@ def window_task(
         key, params = ("backtest_all_failed", {})
         if exc.cause is not None:
             key, params = exc.cause.key, dict(exc.cause.params)
-        fails = [{"model": n, CUTOFF: cut, "key": key, "params": params} for n in names]
+        fails = [failure(n, cut, key, params) for n in names]
         return None, fails, pd.DataFrame(), {}
     return res.cv, res.failures, res.explanations, res.seconds
 
@@ -731,7 +722,6 @@ def assemble(history, freq, models, h, n_windows, step, levels, cuts, groups, re
     """The tasks' windows as the local backtest's one result (same rows, same order)."""
     from forecasting.evaluation.backtest import BacktestResult
 
-    keys = [ID, DS, CUTOFF, Y]
     frames, failures, explained = [], [], []
     seconds = dict.fromkeys(models, 0.0)
     order = {m: i for i, m in enumerate(models)}
@@ -757,22 +747,6 @@ def assemble(history, freq, models, h, n_windows, step, levels, cuts, groups, re
                 frame = frame.merge(cols[m], on=[ID, DS], how="left")
         failures += sorted(fails, key=lambda f: order.get(f["model"], 0))
         frames.append(frame)
-    cv = pd.concat(frames, ignore_index=True)
-    cv = cv[keys + [c for c in cv.columns if c not in keys]]
-    expl = pd.DataFrame()
-    if explained:
-        expl = pd.concat(explained, ignore_index=True)
-        lead = ["model", CUTOFF, ID, "chosen"]
-        expl = expl[lead + [c for c in expl.columns if c not in lead]]
-    return BacktestResult(
-        cv=cv,
-        models=list(models),
-        h=h,
-        n_windows=n_windows,
-        step=step or h,
-        freq=freq,
-        levels=list(validate_levels(levels)),
-        failures=failures,
-        explanations=expl,
-        seconds=seconds,
+    return BacktestResult.from_windows(
+        cv_frame(frames), models, h, n_windows, step, freq, levels, failures, explained, seconds
     )

@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from forecasting.engine.runs import checked_levels, load_stored, merge_forecasts
 from forecasting.errors import ShopcastError
-from forecasting.schema import DEFAULT_LEVELS, DS, ID, validate_levels
+from forecasting.schema import DEFAULT_LEVELS, validate_levels
 
 if TYPE_CHECKING:
     from forecasting.engine.store import ModelStore
@@ -133,13 +134,8 @@ def fit_model(
     dkey = dkey or data_key(history, freq)
     key = store_key(dkey, name, config)
     if store is not None:
-        model = store.load(key)
+        model = load_stored(run, store, key)
         if model is not None:
-            run.source = "disk"
-            meta = store.read_meta(key) or {}
-            run.fit_seconds = float(meta.get("fit_seconds", 0.0))
-            run.skipped = list(getattr(model, "skipped_", []))
-            run.fallbacks = dict(getattr(model, "fallbacks_", {}))
             return model, run
     try:
         model = create(name, seed=config.seed, **config.model_params.get(name, {}))
@@ -357,6 +353,7 @@ def fitted_models(
     *,
     store: ModelStore | None = None,
     dkey: str | None = None,
+    fit: FitStep | None = None,
 ) -> Iterator[list[tuple[str, Forecaster | None, ModelRun]]]:
     """Every model of ``config`` fitted or loaded at once, for callers that predict them
     together (what-if scenarios): each is a :func:`model_session` of the same loop, so
@@ -371,7 +368,7 @@ def fitted_models(
             (
                 name,
                 *stack.enter_context(
-                    model_session(history, freq, name, config, dkey=dkey, store=store)
+                    model_session(history, freq, name, config, dkey=dkey, store=store, fit=fit)
                 ),
             )
             for name in config.models
@@ -399,26 +396,14 @@ def forecast(
         store: on-disk model cache (optional).
         lock: per-model lock (see :func:`run_models`).
     """
-    if not config.models:
-        raise ShopcastError("no_models")
-    if config.horizon < 1:
-        raise ShopcastError("bad_horizon", h=config.horizon)
-    validate_levels(config.levels)
+    checked_levels(config)
 
     def on_step(step: ModelStep) -> None:
         if progress:
             progress(step.fraction, f"{step.model}: {step.label}")
 
     runs = run_models(history, freq, config, future=future, store=store, lock=lock, on_step=on_step)
-    merged: pd.DataFrame | None = None
-    for run in runs.values():
-        if run.forecast is not None:
-            fc = run.forecast
-            merged = fc if merged is None else merged.merge(fc, on=[ID, DS], how="outer")
-    if merged is None:
-        merged = pd.DataFrame(columns=[ID, DS])
-    merged = merged.sort_values([ID, DS]).reset_index(drop=True)
-    return ForecastResult(forecast=merged, runs=runs)
+    return ForecastResult(forecast=merge_forecasts(runs), runs=runs)
 
 
 def _short(exc: BaseException) -> str:

@@ -43,6 +43,7 @@ __all__ = [
     "Step",
     "auto_choices",
     "backtest",
+    "backtest_settings",
     "check_windows",
     "cross_validation",
     "cutoffs",
@@ -94,6 +95,52 @@ class BacktestResult:
     failures: list[dict[str, Any]] = field(default_factory=list)
     explanations: pd.DataFrame = field(default_factory=pd.DataFrame)
     seconds: dict[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def from_windows(
+        cls,
+        cv: pd.DataFrame,
+        models: Sequence[str],
+        h: int,
+        n_windows: int,
+        step: int | None,
+        freq: str,
+        levels: Sequence[int],
+        failures: list[dict[str, Any]],
+        explained: list[pd.DataFrame],
+        seconds: dict[str, float],
+    ) -> BacktestResult:
+        """The result of a backtest run with these settings (``step`` None: ``h``),
+        from its windows' frame, failures, explanations (one frame per explained
+        window, in order) and seconds per model."""
+        expl = pd.DataFrame()
+        if explained:
+            expl = pd.concat(explained, ignore_index=True)
+            lead = ["model", CUTOFF, ID, "chosen"]
+            expl = expl[lead + [c for c in expl.columns if c not in lead]]
+        return cls(
+            cv=cv,
+            models=list(models),
+            h=h,
+            n_windows=n_windows,
+            step=step or h,
+            freq=freq,
+            levels=list(validate_levels(levels)),
+            failures=failures,
+            explanations=expl,
+            seconds=seconds,
+        )
+
+    def checked(self) -> BacktestResult:
+        """This result, when at least one model forecast something.
+
+        Raises:
+            BacktestFailed: no model did (with the first model's reason).
+        """
+        if not self.scored_models:
+            errs = self.errors()
+            raise BacktestFailed(errs[0] if errs else None)
+        return self
 
     @property
     def scored_models(self) -> list[str]:
@@ -166,29 +213,22 @@ def backtest(
         ShopcastError: bad settings, a backtest longer than the history, or
             ``backtest_all_failed`` when no model produced any forecast.
     """
+    models, min_train = backtest_settings(models, freq, min_train)
+    return _run(**locals()).checked()  # every parameter, as given (models without repeats)
+
+
+def backtest_settings(
+    models: Sequence[str], freq: str, min_train: int | None
+) -> tuple[list[str], int]:
+    """The models without repeats and the ``min_train`` of :func:`backtest` (default:
+    one seasonal period), for every engine that runs it.
+
+    Raises:
+        ShopcastError: ``no_models`` when no model is named.
+    """
     if not models:
         raise ShopcastError("no_models")
-    if min_train is None:
-        min_train = season_length(freq)
-    res = _run(
-        history,
-        freq,
-        list(dict.fromkeys(models)),
-        h,
-        n_windows,
-        step,
-        levels,
-        model_params,
-        seed,
-        progress,
-        future,
-        report,
-        min_train,
-    )
-    if not res.scored_models:
-        errs = res.errors()
-        raise BacktestFailed(errs[0] if errs else None)
-    return res
+    return list(dict.fromkeys(models)), season_length(freq) if min_train is None else min_train
 
 
 def cross_validation(
@@ -235,40 +275,27 @@ def cross_validation(
     Raises:
         ShopcastError: bad horizon/windows/step, or a backtest longer than the history.
     """
-    res = _run(
-        history,
-        freq,
-        list(dict.fromkeys(models)),
-        h,
-        n_windows,
-        step,
-        levels,
-        model_params,
-        seed,
-        progress,
-        future,
-        report,
-        min_train,
-    )
-    return res.cv
+    return _run(**locals()).cv  # every parameter, as given
 
 
 def _run(
-    history,
-    freq,
-    models,
-    h,
-    n_windows,
-    step,
-    levels,
-    model_params,
-    seed,
-    progress,
-    future,
-    report,
-    min_train,
+    *,
+    history: pd.DataFrame,
+    freq: str,
+    models: Sequence[str],
+    h: int,
+    n_windows: int,
+    step: int | None,
+    levels: Sequence[int],
+    model_params: dict[str, dict] | None,
+    seed: int,
+    progress: Progress | None,
+    future: pd.DataFrame | None,
+    report: Report | None,
+    min_train: int,
 ) -> BacktestResult:
     """Create the models at this boundary and cross-validate the instances (engine)."""
+    models = list(dict.fromkeys(models))
     model_params = model_params or {}
     templates = [_template(name, seed, model_params.get(name, {})) for name in models]
     explained: list[pd.DataFrame] = []
@@ -302,22 +329,9 @@ def _run(
         on_forecast=on_forecast,
         report=tell,
     )
-    expl = pd.DataFrame()
-    if explained:
-        expl = pd.concat(explained, ignore_index=True)
-        lead = ["model", CUTOFF, ID, "chosen"]
-        expl = expl[lead + [c for c in expl.columns if c not in lead]]
-    return BacktestResult(
-        cv=res.cv,
-        models=list(models),
-        h=h,
-        n_windows=n_windows,
-        step=step or h,
-        freq=freq,
-        levels=list(validate_levels(levels)),
-        failures=res.failures,
-        explanations=expl,
-        seconds=dict(zip(models, res.seconds, strict=True)),
+    seconds = dict(zip(models, res.seconds, strict=True))
+    return BacktestResult.from_windows(
+        res.cv, models, h, n_windows, step, freq, levels, res.failures, explained, seconds
     )
 
 

@@ -14,8 +14,9 @@ Pure pandas/numpy: no modelling library is imported here.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -534,6 +535,74 @@ def relative_price(price: np.ndarray, origin: int, width: int) -> np.ndarray:
         ref = (s[:, cols] - s[:, lo]) / (c[:, cols] - c[:, lo])
         rel = price / ref
     return np.where(np.isfinite(rel) & (ref > 0), rel, 1.0)
+
+
+def tabular_training(
+    df: pd.DataFrame, freq: str, params: Mapping[str, Any], cyclic: bool = False
+) -> tuple[FeatureMaker, np.ndarray, np.ndarray]:
+    """What a global tabular model (ridge, LightGBM) learns from: the features of every
+    training cell of ``df`` and the target there, relative to its recent level.
+
+    Args:
+        df: training history.
+        freq: its frequency.
+        params: the model's ``lags``, ``windows``, ``promo_aware_lags``, ``country``
+            and ``level_window`` (see :class:`FeatureMaker`).
+        cyclic: the calendar as a linear model needs it (see ``calendar_features``).
+
+    Returns:
+        ``(maker, x, y)``: the fitted ``FeatureMaker``, the float32 feature matrix
+        (``FeatureMaker.tabular``) and the target divided by ``FeatureMaker.level``.
+    """
+    maker = FeatureMaker(
+        freq,
+        lags=params["lags"],
+        windows=params["windows"],
+        cyclic=cyclic,
+        promo_aware_lags=bool(params["promo_aware_lags"]),
+        country=params.get("country") or "CN",
+        level_window=params.get("level_window"),
+    ).fit(df)
+    panel = maker.panel(df)  # the grid goes when this returns: only the matrix is kept
+    rows, cols = maker.training_cells(panel)
+    x = maker.tabular(panel, rows, cols)
+    y = panel.y[rows, cols] / maker.level(panel, rows, cols)
+    return maker, x, y
+
+
+def tabular_forecast(
+    maker: FeatureMaker,
+    train: pd.DataFrame,
+    future: pd.DataFrame | None,
+    h: int,
+    alias: str,
+    ratio: Callable[[np.ndarray], np.ndarray],
+    nonnegative: bool,
+) -> pd.DataFrame:
+    """A global tabular model's forecast, ``h`` periods for every series of ``train``.
+
+    Args:
+        maker: the model's fitted ``FeatureMaker`` (:func:`tabular_training`).
+        train: its training history; ``future``: the drivers of the forecast dates.
+        h: horizon.
+        alias: the forecast column's name.
+        ratio: the model: feature rows (``FeatureMaker.tabular``) -> predictions
+            relative to the recent level (``FeatureMaker.level``).
+        nonnegative: forecasts below zero are raised to zero before they are reused.
+
+    Returns:
+        ``unique_id, ds, alias`` (:func:`forecast_frame`), built one period at a time
+        (:func:`recursive_forecast`).
+    """
+    panel = maker.panel(train, future, h)
+    rows = np.arange(len(panel.ids))
+
+    def step(col: int) -> np.ndarray:
+        cols = np.full(len(rows), col)
+        return ratio(maker.tabular(panel, rows, cols)) * maker.level(panel, rows, cols)
+
+    values = recursive_forecast(panel, step, h, floor=0.0 if nonnegative else None)
+    return forecast_frame(panel, values, alias)
 
 
 def recursive_forecast(

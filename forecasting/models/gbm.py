@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting.models.base import Forecaster, Progress
-from forecasting.models.features import FeatureMaker, forecast_frame, lag_spec, recursive_forecast
+from forecasting.models.features import lag_spec, tabular_forecast, tabular_training
 
 DEFAULTS: dict[str, Any] = {
     "n_estimators": 400,
@@ -74,19 +74,7 @@ class LightGBMModel(Forecaster):
         from forecasting.engine.parallel import n_jobs
 
         p = self.params
-        self.maker_ = FeatureMaker(
-            self.freq,
-            lags=p["lags"],
-            windows=p["windows"],
-            promo_aware_lags=bool(p["promo_aware_lags"]),
-            country=p.get("country") or "CN",
-            level_window=p.get("level_window"),
-        ).fit(df)
-        panel = self.maker_.panel(df)
-        rows, cols = self.maker_.training_cells(panel)
-        x = self.maker_.tabular(panel, rows, cols)  # float32, what LightGBM bins from
-        y = panel.y[rows, cols] / self.maker_.level(panel, rows, cols)
-        del panel, rows, cols  # the grid is not needed once the matrix is built
+        self.maker_, x, y = tabular_training(df, self.freq, p)  # x: float32, LightGBM bins it
         params = {k: v for k, v in p.items() if k not in _NOT_LIGHTGBM}
         params.update(
             seed=self.seed,
@@ -110,18 +98,12 @@ class LightGBMModel(Forecaster):
         self.booster_ = lgb.train(params, data, num_boost_round=total, callbacks=[report])
 
     def _predict(self, h: int, future: pd.DataFrame, levels: list) -> pd.DataFrame:
-        panel = self.maker_.panel(self.train_, future, h)
-        rows = np.arange(len(panel.ids))
+        def ratio(x: np.ndarray) -> np.ndarray:
+            return self.booster_.predict(x, num_threads=1)  # a few rows: threads only cost
 
-        def step(col: int) -> np.ndarray:
-            cols = np.full(len(rows), col)
-            x = self.maker_.tabular(panel, rows, cols)
-            ratio = self.booster_.predict(x, num_threads=1)  # a few rows: threads only cost
-            return ratio * self.maker_.level(panel, rows, cols)
-
-        floor = 0.0 if self.nonnegative_ else None
-        values = recursive_forecast(panel, step, h, floor=floor)
-        return forecast_frame(panel, values, self.alias)
+        return tabular_forecast(
+            self.maker_, self.train_, future, h, self.alias, ratio, self.nonnegative_
+        )
 
     def feature_importance(self) -> pd.DataFrame:
         """Total gain per feature, largest first (for the model-explanation view)."""

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting.models.base import Forecaster, Progress
-from forecasting.models.features import FeatureMaker, forecast_frame, lag_spec, recursive_forecast
+from forecasting.models.features import lag_spec, tabular_forecast, tabular_training
 
 DEFAULTS: dict[str, Any] = {
     # L2 penalty per training row on standardised features (sklearn's Ridge alpha / n)
@@ -47,19 +47,8 @@ class RidgeModel(Forecaster):
 
     def _fit(self, df: pd.DataFrame, progress: Progress | None) -> None:
         p = self.params
-        self.maker_ = FeatureMaker(
-            self.freq,
-            lags=p["lags"],
-            windows=p["windows"],
-            cyclic=True,
-            promo_aware_lags=bool(p["promo_aware_lags"]),
-            country=p.get("country") or "CN",
-            level_window=p.get("level_window"),
-        ).fit(df)
-        panel = self.maker_.panel(df)
-        rows, cols = self.maker_.training_cells(panel)
-        x = self.maker_.tabular(panel, rows, cols).astype(float)
-        y = panel.y[rows, cols] / self.maker_.level(panel, rows, cols)
+        self.maker_, x, y = tabular_training(df, self.freq, p, cyclic=True)
+        x = x.astype(float)
         ok = np.isfinite(y)
         x, y = x[ok], y[ok]
         with np.errstate(invalid="ignore"):
@@ -80,18 +69,12 @@ class RidgeModel(Forecaster):
         return np.where(np.isfinite(z), z, 0.0)
 
     def _predict(self, h: int, future: pd.DataFrame, levels: list) -> pd.DataFrame:
-        panel = self.maker_.panel(self.train_, future, h)
-        rows = np.arange(len(panel.ids))
+        def ratio(x: np.ndarray) -> np.ndarray:
+            return self._standardise(x.astype(float)) @ self.coef_[:-1] + self.coef_[-1]
 
-        def step(col: int) -> np.ndarray:
-            cols = np.full(len(rows), col)
-            z = self._standardise(self.maker_.tabular(panel, rows, cols).astype(float))
-            ratio = z @ self.coef_[:-1] + self.coef_[-1]
-            return ratio * self.maker_.level(panel, rows, cols)
-
-        floor = 0.0 if self.nonnegative_ else None
-        values = recursive_forecast(panel, step, h, floor=floor)
-        return forecast_frame(panel, values, self.alias)
+        return tabular_forecast(
+            self.maker_, self.train_, future, h, self.alias, ratio, self.nonnegative_
+        )
 
     def coefficients(self) -> pd.DataFrame:
         """Coefficient per (standardised) feature, largest magnitude first."""

@@ -8,7 +8,7 @@ No streamlit here, so the exports are testable without an app. Files go through
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -20,6 +20,17 @@ from forecasting.schema import DS, ID, hi_col, levels_of, lo_col, model_aliases
 
 if TYPE_CHECKING:
     from forecasting.ui.training import Result
+
+# Per file ending: the MIME type of the download and its button's icon.
+FILE_KINDS: dict[str, tuple[str, str]] = {
+    "csv": ("text/csv", ":material/download:"),
+    "xlsx": (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ":material/table_view:",
+    ),
+    "html": ("text/html", ":material/description:"),
+    "pdf": ("application/pdf", ":material/picture_as_pdf:"),
+}
 
 
 def forecast_table(
@@ -162,3 +173,26 @@ def to_excel(
     if settings:
         sheets[t("export.settings_sheet", lang)] = settings_table(settings, lang)
     return workbook_bytes(sheets, freeze_cols=2)
+
+
+def download_args(label: str, data: Any, file_name: str, key: str, **extra: Any) -> dict[str, Any]:
+    """The arguments of ``st.download_button`` for a file of the app (the call stays in
+    the view: no streamlit here).
+
+    The MIME type and the icon follow the file's ending (``FILE_KINDS``). ``data`` may
+    be a function, so the file is built only when the button is clicked; a click does
+    not rerun the page (``on_click="ignore"``) and the button fills its column.
+    ``extra`` adds or replaces arguments (``icon``, ``disabled``, ``help``...).
+    """
+    mime, icon = FILE_KINDS[file_name.rsplit(".", 1)[-1]]
+    return {
+        "label": label,
+        "data": data,
+        "file_name": file_name,
+        "mime": mime,
+        "icon": icon,
+        "on_click": "ignore",
+        "width": "stretch",
+        "key": key,
+        **extra,
+    }

@@ -8,33 +8,20 @@ worker process) serves the module through ``--dask-address``.
 
 from __future__ import annotations
 
-import json
-
 import pandas as pd
 import pytest
 
-from forecasting.cli.main import main
-from tests.support import make_panel
+from tests.cli.test_cli_outputs import (  # noqa: F401 (private_key: autouse)
+    private_key,
+    run,
+    sales_csv,
+    scenario_file,
+)
 
 pytest.importorskip("distributed")
 
 # global models run whole on one worker: only BLAS's thread count differs from here
 RTOL = 1e-9
-
-
-@pytest.fixture(autouse=True)
-def _private_key(tmp_path_factory, monkeypatch):
-    """The model store's signing key, private to the test."""
-    monkeypatch.setenv("SHOPCAST_KEY_FILE", str(tmp_path_factory.mktemp("key") / "store.key"))
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    try:
-        code = main(["--lang", "en", *argv])
-    except SystemExit as exc:  # argparse usage errors
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture(scope="module")
@@ -49,11 +36,7 @@ def address():
 
 @pytest.fixture(scope="module")
 def sales(tmp_path_factory):
-    df = make_panel(n_series=4, days=150, seed=6)
-    df = df.rename(columns={"unique_id": "商品", "ds": "日期", "y": "销量", "promo": "促销"})
-    path = tmp_path_factory.mktemp("engine") / "sales.csv"
-    df.to_csv(path, index=False)
-    return path
+    return sales_csv(tmp_path_factory.mktemp("engine"), n_series=4, days=150, seed=6)
 
 
 @pytest.mark.parametrize(
@@ -141,15 +124,10 @@ def test_backtest_on_dask_writes_the_local_metrics(address, sales, tmp_path, cap
 
 
 def test_scenario_on_dask_writes_the_local_kpis(address, sales, tmp_path, capsys):
-    spec = tmp_path / "s.json"
-    scenario = {
-        "name": "promo week",
-        "target": "all",
-        "window": {"start": "2023-06-02", "end": "2023-06-05"},
-        "discount": 0.2,
-        "promo": True,
-    }
-    spec.write_text(json.dumps({"scenarios": [scenario]}), "utf-8")
+    window = {"start": "2023-06-02", "end": "2023-06-05"}
+    spec = scenario_file(
+        tmp_path, name="promo week", target="all", window=window, discount=0.2, promo=True
+    )
     argv = ["scenario", str(sales), "--scenario", str(spec), "-H", "7", "--models", "ridge"]
     code, _, err = run(capsys, *argv, "--out", str(tmp_path / "l.csv"))
     assert code == 0, err

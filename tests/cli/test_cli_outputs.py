@@ -1,6 +1,7 @@
 """CLI outputs are inert, and every refusal is one line before any work (issue 13).
 
 Runs in-process through ``forecasting.cli.main.main``: exit code, stdout, stderr.
+``private_key``, ``run``, ``sales_csv`` and ``scenario_file`` serve the other CLI tests too.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ import io
 import json
 import sys
 import zipfile
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -22,12 +24,13 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @pytest.fixture(autouse=True)
-def _private_key(tmp_path_factory, monkeypatch):
+def private_key(tmp_path_factory, monkeypatch):
     """The model store's signing key, private to the test."""
     monkeypatch.setenv("SHOPCAST_KEY_FILE", str(tmp_path_factory.mktemp("key") / "store.key"))
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:
+    """``shopcast --lang en ARGV`` in-process: exit code, stdout, stderr."""
     try:
         code = main(["--lang", "en", *argv])
     except SystemExit as exc:  # argparse usage errors
@@ -36,25 +39,35 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
     return code, out, err
 
 
+def sales_csv(folder: Path, names: dict[str, str] | None = None, **panel) -> Path:
+    """``folder/sales.csv``: a ``make_panel(**panel)`` with a shop's Chinese headers,
+    its SKUs renamed by ``names``."""
+    df = make_panel(**panel)
+    if names:
+        df["unique_id"] = df["unique_id"].map(names)
+    df = df.rename(columns={"unique_id": "商品", "ds": "日期", "y": "销量", "promo": "促销"})
+    path = folder / "sales.csv"
+    df.to_csv(path, index=False)
+    return path
+
+
+def scenario_file(folder: Path, **scenario) -> Path:
+    """``folder/s.json``: a scenario file with the one scenario ``scenario``."""
+    spec = folder / "s.json"
+    spec.write_text(json.dumps({"scenarios": [scenario]}), "utf-8")
+    return spec
+
+
 @pytest.fixture(scope="module")
 def hostile_csv(tmp_path_factory):
     """Two SKUs named to attack a spreadsheet and a browser, plus a plain one."""
-    df = make_panel(n_series=3, days=200, seed=2)
     names = {"sku0": LINK, "sku1": SCRIPT, "sku2": "-plain"}
-    df["unique_id"] = df["unique_id"].map(names)
-    df = df.rename(columns={"unique_id": "商品", "ds": "日期", "y": "销量", "promo": "促销"})
-    path = tmp_path_factory.mktemp("hostile") / "sales.csv"
-    df.to_csv(path, index=False)
-    return path
+    return sales_csv(tmp_path_factory.mktemp("hostile"), names, n_series=3, days=200, seed=2)
 
 
 @pytest.fixture(scope="module")
 def plain_csv(tmp_path_factory):
-    df = make_panel(n_series=2, days=200, seed=4)
-    df = df.rename(columns={"unique_id": "商品", "ds": "日期", "y": "销量", "promo": "促销"})
-    path = tmp_path_factory.mktemp("plain") / "sales.csv"
-    df.to_csv(path, index=False)
-    return path
+    return sales_csv(tmp_path_factory.mktemp("plain"), n_series=2, days=200, seed=4)
 
 
 FORECAST = ("--models", "seasonal_naive", "--horizon", "7", "--no-cache")
@@ -139,14 +152,8 @@ def test_backtest_outputs_are_inert(hostile_csv, tmp_path, capsys):
 
 
 def test_scenario_outputs_are_inert_in_csv_and_xlsx(plain_csv, tmp_path, capsys):
-    spec = tmp_path / "s.json"
-    scenario = {
-        "name": "=1+2",
-        "target": "all",
-        "window": {"start": "2023-07-23", "end": "2023-07-26"},
-        "traffic_multiplier": 1.2,
-    }
-    spec.write_text(json.dumps({"scenarios": [scenario]}), "utf-8")
+    window = {"start": "2023-07-23", "end": "2023-07-26"}
+    spec = scenario_file(tmp_path, name="=1+2", target="all", window=window, traffic_multiplier=1.2)
     base = [
         "scenario",
         str(plain_csv),

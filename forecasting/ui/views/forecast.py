@@ -304,34 +304,29 @@ def downloads(
         stem += f"_{_slug(series)}"
     c1, c2, c3 = st.columns(3)
     c1.download_button(
-        t("forecast.download_csv", lang),
-        data=lambda: exports.to_csv(result.forecast, lang, **pick),
-        file_name=f"{stem}.csv",
-        mime="text/csv",
-        icon=":material/download:",
-        on_click="ignore",
-        width="stretch",
-        key="fc_dl_csv",
+        **exports.download_args(
+            t("forecast.download_csv", lang),
+            lambda: exports.to_csv(result.forecast, lang, **pick),
+            f"{stem}.csv",
+            "fc_dl_csv",
+        )
     )
     c2.download_button(
-        t("forecast.download_excel", lang),
-        data=lambda: exports.to_excel(result.forecast, lang, settings, **pick),
-        file_name=f"{stem}.xlsx",
-        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        icon=":material/table_view:",
-        on_click="ignore",
-        width="stretch",
-        key="fc_dl_xlsx",
+        **exports.download_args(
+            t("forecast.download_excel", lang),
+            lambda: exports.to_excel(result.forecast, lang, settings, **pick),
+            f"{stem}.xlsx",
+            "fc_dl_xlsx",
+        )
     )
     c3.download_button(
-        t("forecast.download_html", lang),
-        data=lambda: figure_html(fig, title=f"Shopcast · {label}", lang=lang),
-        file_name=f"{stem}_{_slug(series)}.html",
-        mime="text/html",
-        icon=":material/monitoring:",
-        on_click="ignore",
-        width="stretch",
-        key="fc_dl_html",
+        **exports.download_args(
+            t("forecast.download_html", lang),
+            lambda: figure_html(fig, title=f"Shopcast · {label}", lang=lang),
+            f"{stem}_{_slug(series)}.html",
+            "fc_dl_html",
+            icon=":material/monitoring:",
+        )
     )
 
 

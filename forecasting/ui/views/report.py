@@ -95,6 +95,7 @@ def report_buttons(
 ) -> None:
     """Download buttons for the report as HTML and as PDF (disabled without Chromium)."""
     from forecasting.reports.pdf import chromium_path, html_to_pdf
+    from forecasting.ui.exports import download_args
 
     if not result.models:
         return
@@ -107,28 +108,18 @@ def report_buttons(
         return html_to_pdf(report_html(result, lang, recommended, accuracy, scenario_kpis))
 
     c1, c2 = st.columns(2)
-    c1.download_button(
-        t("report.ui.download_html", lang),
-        data=html,
-        file_name=f"{stem}.html",
-        mime="text/html",
-        icon=":material/description:",
-        on_click="ignore",
-        width="stretch",
-        key="fc_dl_report_html",
-    )
+    label = t("report.ui.download_html", lang)
+    c1.download_button(**download_args(label, html, f"{stem}.html", "fc_dl_report_html"))
     chromium = chromium_path()
     c2.download_button(
-        t("report.ui.download_pdf", lang),
-        data=pdf if chromium else b"",
-        file_name=f"{stem}.pdf",
-        mime="application/pdf",
-        icon=":material/picture_as_pdf:",
-        on_click="ignore",
-        width="stretch",
-        disabled=chromium is None,
-        help=None if chromium else t("report.ui.no_chromium", lang),
-        key="fc_dl_report_pdf",
+        **download_args(
+            t("report.ui.download_pdf", lang),
+            pdf if chromium else b"",
+            f"{stem}.pdf",
+            "fc_dl_report_pdf",
+            disabled=chromium is None,
+            help=None if chromium else t("report.ui.no_chromium", lang),
+        )
     )
 
 
