@@ -90,6 +90,11 @@ def scenario_steps(page) -> dict[str, float]:
     new KPI card (the first one alone, and the median and slowest of all)."""
     out: dict[str, float] = {}
     choose_level(page)  # the total level (the sample opens per SKU)
+    nav(page, "forecast")  # the per-SKU forecast is now out of date: update it (trains)
+    page.locator(".st-key-fc_update").get_by_role("button").click()
+    page.locator(".st-key-fc_update").wait_for(state="detached", timeout=300_000)
+    page.locator(CHART).first.wait_for(timeout=120_000)
+    wait_idle(page)
     nav(page, "scenarios")
     page.locator(CHART).first.wait_for(timeout=120_000)
     wait_idle(page)
