@@ -107,7 +107,6 @@ def scenario_steps(page) -> dict[str, float]:
     wait_idle(page)
     steps = []
     for pct in range(24, 24 - STEPS, -1):  # 25% -> 24% -> ... off, one key press each
-
         discount_slider(page).focus()  # a rerun may re-create the slider
 
         def one_step(pct: int = pct) -> None:
