@@ -116,14 +116,36 @@ def test_horizon_too_long_is_an_error_and_keeps_the_previous_forecast():
     assert before is result_of(at)
 
 
-def test_a_model_failing_on_short_history_does_not_stop_the_others():
-    rng = np.random.default_rng(3)
-    frame = pd.DataFrame(
+def _twelve_days(seed: int) -> pd.DataFrame:
+    """Twelve days of sales (each test its own seed: fitted models are cached by data)."""
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
         {
             "date": pd.date_range("2024-03-01", periods=12).strftime("%Y-%m-%d"),
             "sales": rng.poisson(30, 12),
         }
     )
+
+
+def test_too_short_for_a_model_goes_down_its_fallback_chain_and_says_so():
+    at = open_page(new_app(), "data")
+    upload(at, "short.csv", _twelve_days(4).to_csv(index=False).encode())
+    open_page(at, "train")
+    at.multiselect(key="_w_train_models").set_value(["seasonal_naive", "ets"]).run()
+    at.number_input(key="_w_train_horizon").set_value(3).run()
+    at.button(key="train_start").click().run()
+    no_exceptions(at)
+    assert _statuses(at) == {"seasonal_naive": "trained", "ets": "trained"}
+    assert result_of(at).models == ["seasonal_naive", "ets"]
+    note = t("coverage.fallback_series", "zh", n=1)
+    assert any(note in str(v) for d in at.dataframe for v in d.value.to_numpy().ravel())
+
+
+def test_a_model_failing_on_short_history_does_not_stop_the_others(monkeypatch):
+    from forecasting.models.base import Forecaster
+
+    monkeypatch.setattr(Forecaster, "fallback_chain", lambda self: [])  # ETS has nothing to fall to
+    frame = _twelve_days(3)
     at = open_page(new_app(), "data")
     upload(at, "short.csv", frame.to_csv(index=False).encode())
     open_page(at, "train")
