@@ -27,6 +27,7 @@ load average next to the timings.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import statistics
 import sys
@@ -44,7 +45,6 @@ from stpage import (  # noqa: E402
     choose_level,
     discount_slider,
     nav,
-    scenario_card,
     start_server,
     stop_server,
     wait_idle,
@@ -63,15 +63,34 @@ def _timed(fn) -> float:
     return time.perf_counter() - t0
 
 
+def _on_screen(page, script: str, arg: object, timeout: int = 180_000) -> None:
+    """Wait until ``script(arg)`` is true, checked on every animation frame.
+
+    A Playwright locator's ``wait_for`` retries at growing intervals (every 500 ms
+    after the first few tries), which adds up to half a second to what is measured;
+    checking each frame times what the user sees to within a frame.
+    """
+    page.wait_for_function(script, arg=arg, polling="raf", timeout=timeout)
+
+
+_HAS_BUTTON = """(label) => [...document.querySelectorAll('button')]
+    .some((b) => b.innerText.includes(label))"""
+_FORECAST_CHART = """(title) => [...document.querySelectorAll('h1')]
+    .some((h) => h.innerText.includes(title)) && !!document.querySelector('.js-plotly-plot')"""
+
+
 def _open_home(page, url: str) -> None:
     page.goto(url)
-    page.get_by_role("button", name=t("home.sample_button", "zh")).wait_for(timeout=60_000)
+    _on_screen(page, _HAS_BUTTON, t("home.sample_button", "zh"), timeout=60_000)
+
+
+def _forecast_chart(page) -> None:
+    _on_screen(page, _FORECAST_CHART, t("page.forecast.title", "zh"))
 
 
 def _load_sample(page) -> None:
     page.get_by_role("button", name=t("home.sample_button", "zh")).click()
-    page.get_by_role("heading", name=t("page.forecast.title", "zh")).wait_for(timeout=180_000)
-    page.locator(CHART).first.wait_for(timeout=60_000)
+    _forecast_chart(page)
 
 
 def _chart_has(page, role: str, level: int | None = None) -> bool:
@@ -82,6 +101,19 @@ def _chart_has(page, role: str, level: int | None = None) -> bool:
                                         && (level === null || d.meta.level === level));
         }""",
         [role, level],
+    )
+
+
+def _card_shown(page, name: str) -> None:
+    """Wait until the KPI card of scenario ``name`` is on screen."""
+    from forecasting.i18n import t
+
+    _on_screen(
+        page,
+        """(label) => [...document.querySelectorAll("[data-testid='stMetric']")]
+            .some((el) => el.innerText.includes(label) && el.getBoundingClientRect().height > 0)""",
+        t("sc.metric.units", "zh", name=name),
+        timeout=120_000,
     )
 
 
@@ -101,7 +133,7 @@ def scenario_steps(page) -> dict[str, float]:
 
     def preset() -> None:
         page.locator(".st-key-sc_preset_618").get_by_role("button", name="618").click()
-        scenario_card(page, "618 · 7.5折").wait_for(timeout=120_000)
+        _card_shown(page, "618 · 7.5折")
 
     out["scenarios: 618 preset -> KPI cards"] = _timed(preset)
     wait_idle(page)
@@ -111,7 +143,7 @@ def scenario_steps(page) -> dict[str, float]:
 
         def one_step(pct: int = pct) -> None:
             page.keyboard.press("ArrowLeft")
-            scenario_card(page, f"618 · {discount_label(pct / 100)}").wait_for(timeout=60_000)
+            _card_shown(page, f"618 · {discount_label(pct / 100)}")
 
         steps.append(_timed(one_step))
         wait_idle(page)
@@ -122,21 +154,27 @@ def scenario_steps(page) -> dict[str, float]:
     return out
 
 
+@contextlib.contextmanager
+def _home(browser, store: str):
+    """A fresh server on the model store ``store`` and a new tab on its home page."""
+    proc, url = start_server(Path(store))
+    try:
+        ctx = browser.new_context(viewport=VIEWPORT)
+        page = ctx.new_page()
+        _open_home(page, url)
+        yield page
+        ctx.close()
+    finally:
+        stop_server(proc)
+
+
 def scenarios_round(browser) -> dict[str, float]:
     """Only the Scenarios steps: a fresh server, the sample loaded, then the page."""
     with tempfile.TemporaryDirectory(prefix="shopcast-bench-") as store:
-        proc, url = start_server(Path(store))
-        try:
-            ctx = browser.new_context(viewport=VIEWPORT)
-            page = ctx.new_page()
-            _open_home(page, url)
+        with _home(browser, store) as page:
             _load_sample(page)
             wait_idle(page)
-            times = scenario_steps(page)
-            ctx.close()
-        finally:
-            stop_server(proc)
-    return times
+            return scenario_steps(page)
 
 
 def one_round(browser) -> dict[str, float]:
@@ -157,9 +195,11 @@ def one_round(browser) -> dict[str, float]:
 
             def drop_band() -> None:
                 page.locator(".st-key-_w_fc_levels").get_by_role("button", name="Remove 95").click()
-                page.wait_for_function(
+                _on_screen(
+                    page,
                     "() => !document.querySelector('.js-plotly-plot').data"
                     ".some(d => d.meta && d.meta.level === 95)",
+                    None,
                     timeout=60_000,
                 )
 
@@ -169,7 +209,7 @@ def one_round(browser) -> dict[str, float]:
 
             def back_to_forecast() -> None:
                 nav(page, "forecast")
-                page.locator(CHART).first.wait_for()
+                _forecast_chart(page)
 
             times["cached page switch: Train -> Forecast"] = _timed(back_to_forecast)
             wait_idle(page)
@@ -186,26 +226,12 @@ def one_round(browser) -> dict[str, float]:
         finally:
             stop_server(proc)
 
-        proc, url = start_server(Path(store))
-        try:
-            ctx = browser.new_context(viewport=VIEWPORT)
-            page = ctx.new_page()
-            _open_home(page, url)
+        with _home(browser, store) as page:
             times["after restart: load sample (disk store)"] = _timed(lambda: _load_sample(page))
-            ctx.close()
-        finally:
-            stop_server(proc)
     with tempfile.TemporaryDirectory(prefix="shopcast-bench-") as store:
-        proc, url = start_server(Path(store))
-        try:
-            ctx = browser.new_context(viewport=VIEWPORT)
-            page = ctx.new_page()
-            _open_home(page, url)
+        with _home(browser, store) as page:
             page.wait_for_timeout(5_000)  # a newcomer reads the two sentences first
             times["load sample after 5 s reading (cold)"] = _timed(lambda: _load_sample(page))
-            ctx.close()
-        finally:
-            stop_server(proc)
     return times
 
 
