@@ -127,14 +127,20 @@ def _twelve_days(seed: int) -> pd.DataFrame:
     )
 
 
-def test_too_short_for_a_model_goes_down_its_fallback_chain_and_says_so():
+def _train_short(seed: int):
+    """Twelve days uploaded, then seasonal naive + ETS trained for 3 days ahead."""
     at = open_page(new_app(), "data")
-    upload(at, "short.csv", _twelve_days(4).to_csv(index=False).encode())
+    upload(at, "short.csv", _twelve_days(seed).to_csv(index=False).encode())
     open_page(at, "train")
     at.multiselect(key="_w_train_models").set_value(["seasonal_naive", "ets"]).run()
     at.number_input(key="_w_train_horizon").set_value(3).run()
     at.button(key="train_start").click().run()
     no_exceptions(at)
+    return at
+
+
+def test_too_short_for_a_model_goes_down_its_fallback_chain_and_says_so():
+    at = _train_short(4)
     assert _statuses(at) == {"seasonal_naive": "trained", "ets": "trained"}
     assert result_of(at).models == ["seasonal_naive", "ets"]
     note = t("coverage.fallback_series", "zh", n=1)
@@ -145,14 +151,7 @@ def test_a_model_failing_on_short_history_does_not_stop_the_others(monkeypatch):
     from forecasting.models.base import Forecaster
 
     monkeypatch.setattr(Forecaster, "fallback_chain", lambda self: [])  # ETS has nothing to fall to
-    frame = _twelve_days(3)
-    at = open_page(new_app(), "data")
-    upload(at, "short.csv", frame.to_csv(index=False).encode())
-    open_page(at, "train")
-    at.multiselect(key="_w_train_models").set_value(["seasonal_naive", "ets"]).run()
-    at.number_input(key="_w_train_horizon").set_value(3).run()
-    at.button(key="train_start").click().run()
-    no_exceptions(at)
+    at = _train_short(3)
     assert _statuses(at) == {"seasonal_naive": "trained", "ets": "failed"}
     (err,) = alerts(at)
     assert t("model.ets.name", "zh") in err and "14" in err  # ets needs two weeks
