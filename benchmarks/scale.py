@@ -9,7 +9,8 @@ Each run is ``python -m forecasting forecast SHOP.csv --horizon 28 --level 80 95
 process (``/usr/bin/time -v`` when present, else ``getrusage`` of the children) and the
 peak of the CLI process *plus* its worker processes (``/proc`` sampled every 0.2 s), since
 work spread over processes counts in full. ``--skus 10000`` is accepted (long: generating
-the data alone takes minutes). Prints a Markdown table.
+the data alone takes minutes; the file and grid limits are raised for it, see
+``limits_for``). Prints a Markdown table.
 """
 
 from __future__ import annotations
@@ -41,6 +42,24 @@ def shop_file(n: int, folder: Path) -> Path:
 
         generate_shop(n_skus=n).to_csv(path, index=False)
     return path
+
+
+def limits_for(n: int, path: Path) -> dict[str, str]:
+    """The operator settings a catalogue beyond the default limits needs (10,000 SKUs:
+    a 630 MB CSV and 11 million grid cells), as environment variables; none below."""
+    from forecasting.data.aggregation import GRID_BUDGET, GRID_BUDGET_ENV
+    from forecasting.data.readers import MAX_BYTES, MAX_FILE_MB_ENV
+
+    out = {}
+    size = path.stat().st_size
+    if size > MAX_BYTES:
+        out[MAX_FILE_MB_ENV] = str(size // 2**20 + 1)
+    cells = n * 1_100  # 3 years of days per SKU, with room
+    if cells > GRID_BUDGET:
+        out[GRID_BUDGET_ENV] = str(cells)
+    if out:
+        print(f"{n} SKUs: raising the limits with {out}", file=sys.stderr, flush=True)
+    return out
 
 
 def tree_rss_mb(pid: int) -> float:
@@ -125,7 +144,7 @@ def main() -> None:
         for models in sets:
             if "ensemble" in models.split(",") and n > args.ensemble_max:
                 continue
-            res = run_cli(path, models, folder / f"fc_{n}.csv", env)
+            res = run_cli(path, models, folder / f"fc_{n}.csv", {**env, **limits_for(n, path)})
             rows.append(
                 {
                     "SKUs": n,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io as _io
 import json
+import os
 import re
 import zipfile
 import zlib
@@ -31,6 +32,10 @@ from forecasting.errors import ShopcastError
 # grid budget (5,000,000 series x periods) allows anyway.
 MAX_UPLOAD_MB = 200
 MAX_BYTES = MAX_UPLOAD_MB * 1024 * 1024
+# A machine meant for bigger catalogues raises the file limit with SHOPCAST_MAX_FILE_MB
+# (MiB; e.g. 1000 for a 10,000-SKU x 3-year CSV of 630 MB), together with
+# SHOPCAST_GRID_BUDGET; the app's uploader also needs Streamlit's server.maxUploadSize.
+MAX_FILE_MB_ENV = "SHOPCAST_MAX_FILE_MB"
 # Parquet is compressed too: a file may hold at most as many cells (rows x columns) as
 # the limit at 8 bytes a cell, checked from its footer before anything is decoded.
 MAX_CELLS = MAX_BYTES // 8
@@ -38,8 +43,17 @@ MAX_RATIO = 200  # a member unpacking to over 200x its packed size (and over 1 M
 XLSX_EXPANSION = 4  # a workbook's XML may unpack to 4x the limit (XML is verbose)
 
 
+def file_limit() -> int:
+    """``MAX_BYTES``, or the operator's ``SHOPCAST_MAX_FILE_MB`` (a positive integer, MiB)."""
+    raw = os.environ.get(MAX_FILE_MB_ENV, "").replace("_", "").strip()
+    return int(raw) * 1024 * 1024 if raw.isdigit() and int(raw) > 0 else MAX_BYTES
+
+
 def read_table(
-    source: Any, name: str | None = None, sheet: str | int | None = None, max_bytes: int = MAX_BYTES
+    source: Any,
+    name: str | None = None,
+    sheet: str | int | None = None,
+    max_bytes: int | None = None,
 ) -> pd.DataFrame:
     """Read an upload into a raw frame, guessing its type, encoding and delimiter.
 
@@ -49,7 +63,8 @@ def read_table(
         name: file name used in messages (default: the path's or upload's name).
         sheet: Excel sheet name or 0-based index (default: the first sheet that
             holds a table, i.e. 2+ rows and 2+ columns: cover sheets are skipped).
-        max_bytes: refuse files larger than this, and zips that unpack to more.
+        max_bytes: refuse files larger than this, and zips that unpack to more
+            (default :func:`file_limit`; Parquet: at most ``max_bytes / 8`` cells).
 
     Returns:
         The table with header names stripped and numeric-looking text columns
@@ -70,6 +85,7 @@ def read_table(
             without a header row (``io_no_header``); JSON or web pages. Each names
             the file.
     """
+    max_bytes = file_limit() if max_bytes is None else max_bytes
     data, name = _read_bytes(source, name, max_bytes)
     df, header_row = _table_from_bytes(data, name, sheet, max_bytes, depth=0)
     attrs = dict(df.attrs)

@@ -57,8 +57,32 @@ def test_the_app_the_reader_and_the_zip_share_one_limit():
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text("utf-8"))
     assert config["server"]["maxUploadSize"] == readers.MAX_UPLOAD_MB
     assert readers.MAX_BYTES == readers.MAX_UPLOAD_MB * 2**20
-    assert inspect.signature(read_table).parameters["max_bytes"].default == readers.MAX_BYTES
+    assert inspect.signature(read_table).parameters["max_bytes"].default is None  # file_limit()
+    assert readers.file_limit() == readers.MAX_BYTES
     assert readers.MAX_CELLS == readers.MAX_BYTES // 8
+
+
+def test_an_operator_raises_the_file_limit_for_a_bigger_catalogue(catalogue, monkeypatch):
+    """SHOPCAST_MAX_FILE_MB moves the one limit (CSV, zip members, Parquet cells) together;
+    anything but a positive whole number keeps 200 MiB."""
+    big = pd.concat([catalogue] * 7, ignore_index=True)
+    data = _csv(big)  # about 2 MiB
+    assert 2**20 < len(data) < 3 * 2**20
+    for raw in ("", "abc", "0", "-5", "1.5"):
+        monkeypatch.setenv(readers.MAX_FILE_MB_ENV, raw)
+        assert readers.file_limit() == readers.MAX_BYTES
+    monkeypatch.setenv(readers.MAX_FILE_MB_ENV, "1")
+    assert readers.file_limit() == 2**20
+    with pytest.raises(ShopcastError) as e:
+        read_table(data, name="s.csv")
+    assert e.value.key == "io_too_big" and "1 MB" in e.value.message("en")
+    assert _refused(_zip("s.csv", data), "s.zip") == "io_unzipped_too_big"
+    wide = pd.concat([catalogue] * 3, ignore_index=True)  # about 148,000 cells > 1 MiB / 8
+    assert 2**20 // 8 < wide.size < 3 * 2**20 // 8
+    assert _refused(_parquet(wide), "s.parquet") == "io_parquet_too_big"
+    monkeypatch.setenv(readers.MAX_FILE_MB_ENV, "3")
+    assert len(read_table(data, name="s.csv")) == len(big)
+    assert len(read_table(_parquet(wide), name="s.parquet")) == len(wide)
 
 
 def test_the_limit_holds_a_thousand_skus_over_three_years(catalogue):
