@@ -90,12 +90,13 @@ def data_args(src: Source) -> tuple[Any, ...]:
     return _args(src)
 
 
-def _args(src: Source) -> tuple[Any, ...]:
+def _args(src: Source, sheet: Any = ..., mapping: Any = ...) -> tuple[Any, ...]:
+    """Cache arguments of ``src``: the session's sheet and mapping unless given."""
     return (
         src.digest,
         src.name,
-        state.get("data_sheet"),
-        cache.mapping_key(state.get("data_mapping")),
+        state.get("data_sheet") if sheet is ... else sheet,
+        cache.mapping_key(state.get("data_mapping") if mapping is ... else mapping),
     )
 
 
@@ -115,10 +116,14 @@ def set_source(name: str, data: bytes, kind: str) -> Source:
     src = Source(name=name, digest=key, kind=kind)
     old = state.get("data_source")
     if old is None or old.digest != src.digest:
+        # the slow part first: a rerun cut short here (the user opens another page at
+        # once) leaves the session on the old file, and the next run takes the new one
+        # whole, instead of the new file at the old file's level
+        level = default_level(src, sheet=sheet, mapping=None)
         st.session_state["data_source"] = src
         st.session_state["data_sheet"] = sheet
         st.session_state["data_mapping"] = None
-        state.reseed("data_level", default_level(src))
+        state.reseed("data_level", level)
         state.reseed("data_series", [])
         state.reseed("data_freq", "auto")
         state.reseed("train_horizon", None)
@@ -202,6 +207,36 @@ def drop_plan() -> None:
     st.session_state["data_plan"] = None
 
 
+PENDING_UPLOAD = "_data_upload_pending"
+
+
+def take_upload(uploaded: Any) -> Source | None:
+    """:func:`use_upload` that survives a run cut short: the upload is noted first, and
+    if the run stops before the file is taken (the user opened another page at once),
+    the next run of any page finishes it (:func:`finish_upload`)."""
+    st.session_state[PENDING_UPLOAD] = uploaded
+    try:
+        src = use_upload(uploaded)
+    except Exception:  # refused (unreadable): done with it. A stop is not an Exception.
+        st.session_state.pop(PENDING_UPLOAD, None)
+        raise
+    st.session_state.pop(PENDING_UPLOAD, None)
+    return src
+
+
+def finish_upload() -> None:
+    """Take an upload that a cut-short run left pending (see :func:`take_upload`). A
+    file that cannot be read leaves the current data as it is; the Data page says why
+    when the user uploads it again."""
+    uploaded = st.session_state.get(PENDING_UPLOAD)
+    if uploaded is None:
+        return
+    try:
+        take_upload(uploaded)
+    except Exception:  # noqa: BLE001, S110 - the current data stays; nothing half-changed
+        pass
+
+
 def use_upload(uploaded: Any) -> Source | None:
     """Take a ``st.file_uploader`` value; None when nothing (new) was uploaded."""
     if uploaded is None:
@@ -223,15 +258,16 @@ def set_mapping(mapping: dict | None) -> None:
         state.reseed("data_series", [])
 
 
-def default_level(src: Source) -> str:
+def default_level(src: Source, sheet: Any = ..., mapping: Any = ...) -> str:
     """The level a new file is forecast at: the finest (per SKU) that fits, else coarser.
 
     A level fits when it has at most ``defaults.MAX_DEFAULT_SERIES`` series and its
     date grid is accepted (``history`` refuses grids that are too large); "total"
-    otherwise, and for files without an id column. Reads the session's sheet and mapping.
+    otherwise, and for files without an id column. Reads the session's sheet and mapping
+    unless ``sheet``/``mapping`` are given.
     """
     try:
-        args, raw = _args(src), cache.file_bytes(src)
+        args, raw = _args(src, sheet, mapping), cache.file_bytes(src)
         data = cache.sales_data(*args, raw)
         counts = {lv: len(data.series_ids(lv)) for lv in data.levels()[1:]}
         for level in level_candidates(data.levels(), counts)[:-1]:

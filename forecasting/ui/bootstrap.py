@@ -10,7 +10,7 @@ import streamlit as st
 
 from forecasting.errors import ShopcastError
 from forecasting.i18n import LANGUAGES, t
-from forecasting.ui import prewarm, state, theme, widgets
+from forecasting.ui import actions, prewarm, state, theme, widgets
 from forecasting.ui.interruption import interrupted_notice
 from forecasting.ui.messages import error_text, md_escape, short_error
 from forecasting.ui.nav import PAGES, nav_icon
@@ -32,6 +32,7 @@ def bootstrap(page: str) -> str:
     prewarm.start()
     widgets.forget_journey()  # a new run: no journey drawn yet
     state.init_defaults()
+    actions.finish_upload()  # an upload whose run was cut short by a page change
     lang = state.lang()
     st.set_page_config(
         page_title=f"{t(f'page.{page}.title', lang)} · Shopcast",

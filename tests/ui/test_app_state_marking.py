@@ -152,19 +152,52 @@ def test_default_level_candidates(counts, expected):
     assert level_candidates(["total", *counts], counts) == expected
 
 
-def test_many_skus_default_to_the_category():
-    n = MAX_DEFAULT_SERIES + 10
+def _shop_csv(n: int, categories: bool = True) -> bytes:
     days = pd.date_range("2024-01-01", periods=40, freq="D")
     frame = pd.DataFrame(
         [
-            {"日期": d.date(), "品类": f"c{i % 3}", "商品": f"s{i}", "销量": 1}
+            {"日期": d.date(), **({"品类": f"c{i % 3}"} if categories else {}), "商品": f"s{i}"}
+            | {"销量": 1}
             for i in range(n)
             for d in days
         ]
     )
     buf = io.BytesIO()
     frame.to_csv(buf, index=False)
+    return buf.getvalue()
+
+
+def test_many_skus_default_to_the_category():
     at = open_page(new_app(), "data")
-    upload(at, "many.csv", buf.getvalue())
+    upload(at, "many.csv", _shop_csv(MAX_DEFAULT_SERIES + 10))
     no_exceptions(at)
     assert at.session_state["data_level"] == "品类"
+
+
+def test_an_upload_cut_short_by_a_page_change_is_finished_on_the_next_page(monkeypatch):
+    """Opening another page right after an upload stops the Data page's run where it
+    stands. Stopped while the new file's default level was being worked out, the
+    session kept the new file at the old file's level (a 20-SKU upload trained at the
+    total). Now nothing changes until the level is known, and the next run of any page
+    takes the pending upload whole."""
+    from streamlit.runtime.scriptrunner_utils.exceptions import StopException
+
+    from forecasting.ui import actions
+
+    at = open_page(new_app(), "data")
+    upload(at, "many.csv", _shop_csv(MAX_DEFAULT_SERIES + 10, categories=False))
+    first = at.session_state["data_source"]
+    assert at.session_state["data_level"] == "total"
+    real = actions.default_level
+
+    def cut_short(*a, **k):
+        raise StopException()  # what the navigation does at the next Streamlit call
+
+    monkeypatch.setattr(actions, "default_level", cut_short)
+    upload(at, "few.csv", _shop_csv(20, categories=False))
+    assert at.session_state["data_source"] == first  # nothing half-changed
+    monkeypatch.setattr(actions, "default_level", real)
+    at.switch_page("pages/2_Train.py").run()  # the page the user opened
+    no_exceptions(at)
+    assert at.session_state["data_source"].name == "few.csv"
+    assert at.session_state["data_level"] == "商品"

@@ -71,7 +71,7 @@ def data_source(lang: str) -> None:
 
 def _on_upload() -> None:
     try:
-        actions.use_upload(st.session_state.get("data_upload"))
+        actions.take_upload(st.session_state.get("data_upload"))
     except Exception as exc:  # noqa: BLE001 - shown as a message on the next run
         st.session_state[_ERROR_KEY] = exc
 
