@@ -136,6 +136,18 @@ def future_dates(last: pd.Timestamp, h: int, freq: str) -> pd.DatetimeIndex:
     return pd.date_range(last, periods=h + 1, freq=freq)[1:]
 
 
+def _future_dates_frame(last: pd.Series, h: int, freq: str) -> pd.DataFrame:
+    """``unique_id, ds``: the ``h`` dates after each series' last date (``last``: per
+    series id). One date range per distinct last date, not per series (most series of
+    a catalogue end on the same day)."""
+    if last.empty:
+        return pd.DataFrame(columns=[ID, DS])
+    ranges = {ts: future_dates(ts, h, freq) for ts in pd.unique(last.to_numpy())}
+    ids = np.repeat(last.index.to_numpy(dtype=object), h)
+    dates = np.concatenate([ranges[ts].to_numpy() for ts in last.to_numpy()])
+    return pd.DataFrame({ID: ids, DS: dates})
+
+
 def make_future_frame(
     history: pd.DataFrame, h: int, freq: str, future: pd.DataFrame | None = None
 ) -> pd.DataFrame:
@@ -147,8 +159,7 @@ def make_future_frame(
     """
     drivers = driver_columns(history.drop(columns=[Y], errors="ignore"))
     last = history.groupby(ID, observed=True)[DS].max()
-    parts = [pd.DataFrame({ID: uid, DS: future_dates(ts, h, freq)}) for uid, ts in last.items()]
-    fut = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=[ID, DS])
+    fut = _future_dates_frame(last, h, freq)
     if future is not None and len(future):
         given = future.copy()
         given[ID] = given[ID].astype(str) if ID in given else None

@@ -205,7 +205,7 @@ class ModelStep:
         index: its position in ``config.models``.
         n_models: number of models.
         detail: the model's own progress label while fitting ("" at start and end).
-        phase: ``"start"``, ``"fit"`` or ``"done"``.
+        phase: ``"start"``, ``"fit"``, ``"bands"`` (calibrating the bands) or ``"done"``.
     """
 
     fraction: float
@@ -217,7 +217,10 @@ class ModelStep:
 
     @property
     def label(self) -> str:
-        """The model's own label while fitting, else the phase (``"start"``/``"done"``)."""
+        """The model's own label while fitting (``"± ..."`` while calibrating its bands),
+        else the phase (``"start"``/``"done"``)."""
+        if self.phase == "bands":
+            return f"± {self.detail}".strip()
         return self.detail if self.phase == "fit" else self.phase
 
 
@@ -315,17 +318,59 @@ def run_models(
                 on_step(ModelStep(fraction, name, i, n, str(detail), phase))
 
         tell(0.0, phase="start")
+        share = fit_share(name, levels)  # of the model's bar for its fit; then its bands
+
+        def fitting(frac: float, detail: str = "", share: float = share, tell=tell) -> None:
+            tell(share * frac, detail)
+
         session = model_session(
-            history, freq, name, config, dkey=dkey, store=store, lock=lock, fit=fit, progress=tell
+            history,
+            freq,
+            name,
+            config,
+            dkey=dkey,
+            store=store,
+            lock=lock,
+            fit=fit,
+            progress=fitting,
         )
         with session as (model, run):
             if model is not None:
+                calibrated(model, config.horizon, levels, share, tell)
                 run = _predicted(run, name, model, predict or default)
         runs[name] = run
         if on_run:
             on_run(run)
         tell(1.0, phase="done")
     return runs
+
+
+def fit_share(name: str, levels: list) -> float:
+    """The part of a model's progress bar its fit takes; the rest is its band calibration
+    (conformal refits, which would otherwise run inside the forecast with the bar still)."""
+    from forecasting.models import get_class
+
+    try:
+        model = get_class(name)()
+    except Exception:  # noqa: BLE001 - an unknown model fails in its fit, with its message
+        return 1.0
+    cost = model.calibration_cost() if levels else 0.0
+    return 1.0 / (1.0 + cost)
+
+
+def calibrated(model: Forecaster, h: int, levels: list, share: float, tell: Callable) -> None:
+    """Calibrate ``model``'s bands for ``h`` before its forecast, so the progress bar moves
+    through the refits (phase ``"bands"``). A failure is left to the forecast to report."""
+    if not levels or share >= 1.0 or not model.needs_calibration(h):
+        return
+
+    def step(frac: float, detail: str = "") -> None:
+        tell(share + (1.0 - share) * frac, detail, phase="bands")
+
+    try:
+        model.calibrate(h, progress=step)
+    except Exception:  # noqa: BLE001, S110 - the forecast calibrates again and says why
+        pass
 
 
 def _predicted(run: ModelRun, name: str, model: Forecaster, predict: PredictStep) -> ModelRun:

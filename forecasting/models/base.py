@@ -275,7 +275,7 @@ class Forecaster:
                 out = self._conformal(out, h, levels)
         return self._tidy(out, levels)
 
-    def calibrate(self, h: int) -> dict[str, Any]:
+    def calibrate(self, h: int, progress: Progress | None = None) -> dict[str, Any]:
         """Compute (once per horizon) and keep the band calibration for horizon ``h``.
 
         For a model without native intervals: the scaled out-of-sample errors of
@@ -283,6 +283,8 @@ class Forecaster:
         (``calibration_windows`` cut-offs). It is kept on the model, so it is saved
         with it and reused; ``predict`` calls this on first use of a horizon.
         Models with native intervals need none (an empty dict).
+
+        ``progress`` follows the refits (their fit, then the windows).
 
         Returns:
             ``{"errors": array of shape (n_samples, h)}`` (NaN where missing).
@@ -293,7 +295,11 @@ class Forecaster:
             return {}  # the chain's models bring their own bands
         cal = self.calibration_.get(h)
         if cal is None:
-            errors = self._calibration_errors(h) if self.calibration_windows else np.empty((0, h))
+            errors = (
+                self._calibration_errors(h, progress)
+                if self.calibration_windows
+                else np.empty((0, h))
+            )
             cal = {"errors": errors}
             self.calibration_[h] = cal
         return cal
@@ -314,7 +320,23 @@ class Forecaster:
         raise NotImplementedError
 
     # ---------------------------------------------------------------- helpers
-    def _calibration_errors(self, h: int) -> np.ndarray:
+    def needs_calibration(self, h: int) -> bool:
+        """Will the first forecast of ``h`` periods with bands refit this model first?"""
+        return (
+            self.fitted_
+            and not self.native_intervals
+            and not getattr(self, "chain_only_", False)
+            and bool(self.calibration_windows)
+            and h not in self.calibration_
+        )
+
+    def calibration_cost(self) -> float:
+        """Refits a band calibration costs, in fits of this model (for progress bars)."""
+        if self.native_intervals or not self.calibration_windows:
+            return 0.0
+        return 1.0 if self.calibration_scheme == "shared" else float(self.calibration_windows)
+
+    def _calibration_errors(self, h: int, progress: Progress | None = None) -> np.ndarray:
         """Scaled out-of-sample errors, shape ``(n_samples, h)`` (NaN where missing).
 
         The refits of the windows are independent: they run side by side on the cores
@@ -328,12 +350,12 @@ class Forecaster:
         sub.use_fallbacks = False  # errors of this model only, never a fallback's
         splits = list(calibration_splits(self.train_, h, self.calibration_windows))
         if self.calibration_scheme == "shared" and len(splits) > 1:
-            shared = shared_window_errors((sub, splits, self.freq, h))
+            shared = shared_window_errors((sub, splits, self.freq, h), progress)
             if shared is not None:  # else too little history at the earliest cut-off
                 return np.vstack(shared) if shared else np.empty((0, h))
         tasks = [(sub, past, held, self.freq, h) for past, held in splits]
         jobs = parallel.jobs_for(self.train_[ID].nunique())  # small panels: no pool
-        parts = parallel.run_batches(window_errors, tasks, jobs=jobs)
+        parts = parallel.run_batches(window_errors, tasks, jobs=jobs, progress=progress)
         rows = [row for part in parts for row in part]
         return np.vstack(rows) if rows else np.empty((0, h))
 
@@ -486,7 +508,7 @@ def window_errors(task: tuple) -> list[np.ndarray]:
     return scaled_errors(held, pred, sub.alias, series_scale(past, season_length(freq)), h)
 
 
-def shared_window_errors(task: tuple) -> list[np.ndarray] | None:
+def shared_window_errors(task: tuple, progress: Progress | None = None) -> list[np.ndarray] | None:
     """All calibration windows from one refit: ``(unfitted model, [(past, held), ...],
     freq, h)``. The model is fitted on the earliest window's ``past`` (the last of the
     list); each window is then forecast from its own ``past`` as history, which only a
@@ -502,7 +524,7 @@ def shared_window_errors(task: tuple) -> list[np.ndarray] | None:
     model, splits, freq, h = task
     sub = model.clone()
     try:
-        sub.fit(splits[-1][0], freq=freq)
+        sub.fit(splits[-1][0], freq=freq, progress=progress)
     except Exception:  # noqa: BLE001 - too little history at this cut-off
         return None
     m = season_length(freq)

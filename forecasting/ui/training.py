@@ -16,7 +16,7 @@ import pandas as pd
 
 from forecasting.engine.parallel import Eta
 from forecasting.errors import ShopcastError
-from forecasting.i18n import DEFAULT_LANG
+from forecasting.i18n import DEFAULT_LANG, t
 from forecasting.schema import DS, ID
 
 if TYPE_CHECKING:
@@ -135,7 +135,10 @@ def train(
         if step.phase == "start":
             clock.start = None  # each model's time left from its own pace
         if on_progress:
-            label = progress_label(step.detail, clock, own, lang)
+            detail = step.detail
+            if step.phase == "bands":  # conformal refits after the fit
+                detail = t("scale.bands", lang, done=detail).strip(" ·")
+            label = progress_label(detail, clock, own, lang)
             on_progress(step.fraction, step.model, step.index, label)
 
     def model_done(run: pipeline.ModelRun) -> None:
@@ -179,7 +182,6 @@ def progress_label(detail: str, clock: Eta, fraction: float, lang: str) -> str:
     model); while there is too little to go on, the model's own label alone.
     """
     from forecasting.engine.parallel import clock as as_clock
-    from forecasting.i18n import t
 
     left = clock.remaining(fraction)
     if not detail or left is None:

@@ -82,3 +82,40 @@ def test_calibration_is_stored_with_the_model(tmp_path):
     reloaded = store.load(key)
     assert 7 in reloaded.calibration_state()
     pd.testing.assert_frame_equal(predict_model(reloaded, cfg), first)
+
+
+def test_the_bar_moves_through_the_band_calibration_too(tmp_path):
+    """LightGBM's conformal refit runs as its own phase of the bar, not inside a still
+    forecast; the forecast then reuses it (one calibration, saved with the model)."""
+    from forecasting.engine.forecast import run_models, store_key
+
+    p = make_panel(n_series=3, days=200)
+    cfg = TrainConfig(
+        models=["lightgbm"], horizon=7, levels=[80], model_params={"lightgbm": {"n_estimators": 40}}
+    )
+    steps = []
+    store = ModelStore(tmp_path)
+    runs = run_models(p, "D", cfg, store=store, on_step=steps.append)
+    assert runs["lightgbm"].error is None and runs["lightgbm"].interval_method == "conformal"
+    phases = [s.phase for s in steps]
+    fit = [s.fraction for s in steps if s.phase == "fit"]
+    bands = [s for s in steps if s.phase == "bands"]
+    assert phases.index("bands") > max(i for i, ph in enumerate(phases) if ph == "fit")
+    assert max(fit) == 0.5 and len(bands) >= 5  # one refit (shared scheme): half the bar
+    assert [s.fraction for s in bands] == sorted(s.fraction for s in bands)
+    assert bands[-1].fraction == 1.0 and bands[-1].label == "± 40/40"
+    key = store_key(data_key(p, "D"), "lightgbm", cfg)
+    assert 7 in store.load(key).calibration_state()
+    steps.clear()  # again: loaded with its bands, nothing to calibrate
+    run_models(p, "D", cfg, store=store, on_step=steps.append)
+    assert "bands" not in [s.phase for s in steps]
+
+
+def test_a_model_with_its_own_bands_has_no_calibration_phase(panel):
+    from forecasting.engine.forecast import run_models
+
+    steps = []
+    cfg = TrainConfig(models=["seasonal_naive"], horizon=7, levels=[80])
+    run_models(panel, "D", cfg, on_step=steps.append)
+    assert "bands" not in [s.phase for s in steps]
+    assert max(s.fraction for s in steps if s.phase == "fit") == 1.0
