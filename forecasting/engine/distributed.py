@@ -240,6 +240,39 @@ def series_batches(
     return [long[i::n] + short_[i::n] for i in range(n)]
 
 
+def batch_config(client: Client, data: Callable, freq: str, name: str, config: TrainConfig):
+    """``config`` for the batches of model ``name``, with what every batch must share.
+
+    A model that decides something from all its series before fitting each one (ETS on
+    a big catalogue: the forms its sampled full search chose, ``ETS.search_plan``) has
+    that decided once, by one task on every series; each batch then fits with it, so
+    the forecasts are the local engine's. Other models: ``config`` unchanged.
+    """
+    from forecasting.models import get_class
+
+    if not hasattr(get_class(name), "search_plan"):
+        return config
+    hist, _ = data(None)
+    fut = client.submit(plan_task, hist, freq, name, config, pure=False, priority=2)
+    extra = fut.result()
+    if not extra:
+        return config
+    params = {**config.model_params.get(name, {}), **extra}
+    return replace(config, model_params={**config.model_params, name: params})
+
+
+def plan_task(history: pd.DataFrame, freq: str, name: str, config: TrainConfig) -> dict:
+    """On a worker: the parameters the batches of ``name`` share (see :func:`batch_config`)."""
+    from forecasting.models import create
+
+    with one_level():
+        model = create(name, seed=config.seed, **config.model_params.get(name, {}))
+        try:
+            return model.search_plan(history, freq)
+        except Exception:  # noqa: BLE001 - no plan: each batch searches for itself, as a fit would fail
+            return {}
+
+
 # ------------------------------------------------------------ one task, on a worker
 @dataclass
 class Part:
@@ -464,6 +497,7 @@ def run_on_cluster(
         for name in names:
             batches = series_batches(history, freq, name, config, slots)
             groups = [None] if batches is None else [tuple(b) for b in batches]
+            shared = config if batches is None else batch_config(client, data, freq, name, config)
             for i, ids in enumerate(groups):
                 hist, plan = data(ids)
                 fut = client.submit(
@@ -471,7 +505,7 @@ def run_on_cluster(
                     hist,
                     freq,
                     name,
-                    config,
+                    shared,
                     plan,
                     None if ids is None else end,
                     predict,

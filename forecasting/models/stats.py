@@ -16,23 +16,119 @@ import pandas as pd
 
 from forecasting.errors import ShopcastError
 from forecasting.models.base import Forecaster, Progress
-from forecasting.schema import DS, ID, Y, season_length
+from forecasting.schema import DS, ID, Y, season_length, validate_history
+
+# The full AutoETS search fits every error/trend/season form that suits a series (15 for
+# positive sales, 6 with zero days) and keeps the best by AICc: 0.4 CPU-s for 3 years of
+# daily sales, two thirds of a 1,000-SKU default run. On a catalogue of at least
+# ``search_from`` series of one kind (all sales > 0, or some zero days), a seeded sample of
+# ``search_sample`` series gets the full search first; every series of that kind is then
+# offered only the forms AICc chose for the sample (the most chosen forms that make up
+# ``search_cover`` of it; 1.0: every form chosen at least once) and keeps the best of those
+# by AICc. A series whose best form is offered gets exactly the full search's model.
+# Measured on development windows (ETS alone, 3 cut-offs, 100-400 series, samples of
+# 32-64; README): a cover of 0.9 gave the full search's WAPE within 0.7% on six sets
+# (Rossmann 0.7% better) at 1.1-2.6x less time, but lost 3-5% on new items, whose growing
+# items need a trend form only one sampled series chose; 1.0 is 0.6% better there. ``forms`` (per kind, a list of forms
+# such as ``"MADM"``, or None for the full search) skips the sample: the Dask engine
+# decides the plan once on all series (:meth:`ETS.search_plan`) and hands it to every batch.
+SEARCH: dict[str, Any] = {
+    "search_from": 300,
+    "search_sample": 64,
+    "search_cover": 1.0,
+    "forms": None,
+}
+POSITIVE, WITH_ZEROS = "positive", "with_zeros"
 
 
 class ETS(Forecaster):
     """AutoETS from statsforecast: picks error/trend/season components per series
-    by AICc. Native intervals from the state-space model."""
+    by AICc (on a big catalogue among the forms a sample chose: see ``SEARCH``).
+    Native intervals from the state-space model."""
 
     name = "ets"
     native_intervals = True
     min_seasons = 2.0
 
+    def __init__(self, alias: str | None = None, seed: int = 0, **params: Any) -> None:
+        super().__init__(alias=alias, seed=seed, **{**SEARCH, **params})
+
     def _fit(self, df: pd.DataFrame, progress: Progress | None) -> None:
+        df = df[[ID, DS, Y]]
+        kinds = series_kinds(df)
+        plan = self.params.get("forms")
+        share = 0.0  # of the progress bar for the sample's full search (about 4x a series')
+        if plan is None:
+            sample = self._sample(kinds)
+            n_sample = sum(map(len, sample.values()))
+            share = n_sample / (n_sample + len(kinds) / 4) if n_sample else 0.0
+            plan = self._search(df, sample, _stage(progress, 0.0, share))
+        self.forms_ = {k: (list(v) if v else None) for k, v in plan.items()}
+        rest = _stage(progress, share, 1.0)
+        if not any(self.forms_.values()):  # the full search everywhere: one pass
+            self.sfs_ = fit_batches(self._models(None), self.freq, df, rest, slim=True)
+            return
+        self.sfs_, done = [], 0
+        for kind, ids in _kind_ids(kinds).items():
+            lo, done = done, done + len(ids)
+            stage = _stage(rest, lo / len(kinds), done / len(kinds))
+            models = self._models(self.forms_.get(kind))
+            self.sfs_ += fit_batches(models, self.freq, df[df[ID].isin(ids)], stage, slim=True)
+
+    def search_plan(self, df: pd.DataFrame, freq: str) -> dict[str, Any]:
+        """``{"forms": ...}``: the forms each kind of series is offered, decided once on
+        every series of ``df`` as :meth:`fit` would (the full search on a seeded sample
+        of every kind with at least ``search_from`` series); ``{}`` when there is nothing
+        to decide (a small catalogue, ``forms`` or a fixed ``model`` given)."""
+        if self.params.get("forms") is not None:
+            return {}
+        self.freq = freq
+        df = validate_history(df)[[ID, DS, Y]]
+        lengths = df.groupby(ID, observed=True)[DS].transform("size")
+        df = df[lengths >= self.min_length(freq)]
+        sample = self._sample(series_kinds(df))
+        return {"forms": self._search(df, sample, None)} if sample else {}
+
+    def _sample(self, kinds: pd.Series) -> dict[str, list[str]]:
+        """Per kind with enough series (and a model left to search), the sampled ids."""
+        p = self.params
+        if str(p.get("model", "ZZZ")) != "ZZZ" or not p.get("search_from"):
+            return {}
+        rng = np.random.default_rng(self.seed)
+        out = {}
+        for kind, ids in _kind_ids(kinds).items():
+            if len(ids) >= int(p["search_from"]):
+                take = min(len(ids), int(p["search_sample"]))
+                out[kind] = sorted(rng.choice(sorted(ids), size=take, replace=False).tolist())
+        return out
+
+    def _search(
+        self, df: pd.DataFrame, sample: dict[str, list[str]], progress: Progress | None
+    ) -> dict[str, list[str] | None]:
+        """Full search on each kind's sample; the forms covering ``search_cover`` of it."""
+        plan: dict[str, list[str] | None] = {POSITIVE: None, WITH_ZEROS: None}
+        ids = [i for v in sample.values() for i in v]
+        if not ids:
+            return plan
+        fits = fit_batches(self._models(None), self.freq, df[df[ID].isin(ids)], progress)
+        chosen = {uid: form for sf in fits for uid, form in chosen_forms(sf).items()}
+        for kind, members in sample.items():
+            picks = pd.Series([chosen[u] for u in members if chosen.get(u)], dtype=object)
+            plan[kind] = covering(picks, float(self.params["search_cover"])) or None
+        return plan
+
+    def _models(self, forms: list[str] | None) -> list:
         from statsforecast.models import AutoETS
 
         m = season_length(self.freq)
-        model = AutoETS(season_length=m, model=self.params.get("model", "ZZZ"), alias=self.alias)
-        self.sfs_ = fit_batches(model, self.freq, df[[ID, DS, Y]], progress, slim=True)
+        if not forms:
+            return [
+                AutoETS(season_length=m, model=self.params.get("model", "ZZZ"), alias=self.alias)
+            ]
+        return [
+            AutoETS(season_length=m, model=f[:3], damped=f[3] == "D", alias=self.alias)
+            for f in forms
+        ]
 
     def _predict(self, h: int, future: pd.DataFrame, levels: list) -> pd.DataFrame:
         kw = (
@@ -46,7 +142,54 @@ class ETS(Forecaster):
         if ID not in out.columns:  # older statsforecast kept unique_id in the index
             out = out.reset_index()
         out[ID] = out[ID].astype(str)
+        if not out[ID].is_monotonic_increasing:  # kinds fitted apart: back in series order
+            out = out.sort_values([ID, DS], kind="stable", ignore_index=True)
         return out
+
+
+def series_kinds(df: pd.DataFrame) -> pd.Series:
+    """Per series: ``POSITIVE`` (every value > 0: multiplicative forms allowed) or
+    ``WITH_ZEROS``."""
+    low = df.groupby(ID, observed=True, sort=True)[Y].min()
+    return pd.Series(np.where(low > 0, POSITIVE, WITH_ZEROS), index=low.index.astype(str))
+
+
+def _kind_ids(kinds: pd.Series) -> dict[str, list[str]]:
+    return {
+        k: kinds.index[kinds == k].tolist() for k in (POSITIVE, WITH_ZEROS) if (kinds == k).any()
+    }
+
+
+def chosen_forms(sf: Any) -> dict[str, str]:
+    """Per series of a fitted ``StatsForecast``, the ETS form chosen (``"MADM"``: error,
+    trend, season, damped), or nothing for a series the guard took."""
+    out = {}
+    for uid, fitted in zip(
+        np.asarray(sf.uids).astype(str), np.asarray(sf.fitted_)[:, 0], strict=True
+    ):
+        state = getattr(fitted, "model_", None)
+        if isinstance(state, dict) and "components" in state:
+            out[uid] = str(state["components"])
+    return out
+
+
+def covering(picks: pd.Series, cover: float) -> list[str]:
+    """The fewest forms, most often picked first (ties by name), that make up ``cover``
+    of ``picks``."""
+    if picks.empty:
+        return []
+    counts = picks.value_counts()
+    counts = counts.sort_index().sort_values(ascending=False, kind="stable")
+    share = counts.cumsum() / counts.sum()
+    keep = int(np.searchsorted(share.to_numpy(), cover - 1e-9) + 1)
+    return counts.index[:keep].tolist()
+
+
+def _stage(progress: Progress | None, lo: float, hi: float) -> Progress | None:
+    """``progress`` with a stage's fraction mapped onto ``[lo, hi]`` of the whole."""
+    if progress is None:
+        return None
+    return lambda frac, label: progress(lo + (hi - lo) * frac, label)
 
 
 class ARIMA(Forecaster):
@@ -146,6 +289,8 @@ def fit_batches(
 ) -> list:
     """Fitted ``StatsForecast`` objects, one per batch of series of ``df`` (``unique_id,
     ds, y``), fitted over ``parallel.n_jobs()`` processes; ``progress`` after each batch.
+    ``model``: one statsforecast model, or a list of them (each series keeps the one
+    with the lowest AICc: ETS forms).
 
     ``slim``: keep only what AutoETS forecasts from (see :func:`slim_ets`).
     """
@@ -170,13 +315,27 @@ def fit_one_batch(task: tuple) -> Any:
     from statsforecast import StatsForecast
 
     model, freq, df, slim = task
-    sf = StatsForecast(models=[model], freq=freq, n_jobs=1, fallback_model=_guard(freq))
-    with warnings.catch_warnings():  # optimiser / convergence warnings on odd series
-        warnings.simplefilter("ignore")
-        sf.fit(df)
+    fits = []
+    for one in model if isinstance(model, list) else [model]:
+        sf = StatsForecast(models=[one], freq=freq, n_jobs=1, fallback_model=_guard(freq))
+        with warnings.catch_warnings():  # optimiser / convergence warnings on odd series
+            warnings.simplefilter("ignore")
+            sf.fit(df)
+        fits.append(sf)
+    sf = fits[0]
+    if len(fits) > 1:  # several ETS forms: each series keeps its best by AICc
+        crit = np.array([[_aicc(f) for f in np.asarray(x.fitted_)[:, 0]] for x in fits])
+        best = np.argmin(crit, axis=0)  # all infinite (the guard took it): the first
+        sf.fitted_ = np.array([[fits[k].fitted_[i, 0]] for i, k in enumerate(best)], dtype=object)
     if slim:
         slim_ets(sf)
     return sf
+
+
+def _aicc(fitted: Any) -> float:
+    state = getattr(fitted, "model_", None)
+    value = state.get("aicc") if isinstance(state, dict) else None
+    return float(value) if value is not None and np.isfinite(value) else np.inf
 
 
 def slim_ets(sf: Any) -> None:

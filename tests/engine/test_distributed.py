@@ -7,6 +7,8 @@ for ETS (the fallback chain must run inside its batch as it does locally).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 import pytest
 
@@ -142,3 +144,14 @@ def test_a_dead_worker_is_one_clear_error(client):
             client.submit(os._exit, 1, pure=False).result()
     assert err.value.key == "dask_worker_died"
     assert "ets" in err.value.message("en") and "ets" in err.value.message("zh")
+
+
+def test_a_sampled_ets_search_is_decided_once_for_all_batches(client, history):
+    # search_cover 0.5 on a sample of 3: the forms of at most 2 series are offered
+    sampled = {"search_from": 3, "search_sample": 3, "search_cover": 0.5}
+    config = TrainConfig(models=["ets"], horizon=14, levels=[80], model_params={"ets": sampled})
+    full = forecast(history, "D", replace(config, model_params={})).forecast
+    here = forecast(history, "D", config).forecast
+    assert not here.equals(full)  # the sample's forms change some series here
+    there = dd.forecast(history, "D", config, client).forecast
+    pd.testing.assert_frame_equal(there, here, check_exact=True)
