@@ -348,7 +348,7 @@ class Forecaster:
         sub = self.clone()
         sub.calibration_windows = 0
         sub.use_fallbacks = False  # errors of this model only, never a fallback's
-        splits = list(calibration_splits(self.train_, h, self.calibration_windows))
+        splits = list(calibration_splits(self._calibration_panel(), h, self.calibration_windows))
         if self.calibration_scheme == "shared" and len(splits) > 1:
             shared = shared_window_errors((sub, splits, self.freq, h), progress)
             if shared is not None:  # else too little history at the earliest cut-off
@@ -358,6 +358,18 @@ class Forecaster:
         parts = parallel.run_batches(window_errors, tasks, jobs=jobs, progress=progress)
         rows = [row for part in parts for row in part]
         return np.vstack(rows) if rows else np.empty((0, h))
+
+    def _calibration_panel(self) -> pd.DataFrame:
+        """The series the calibration refits see: all of ``train_``, or a seeded sample of
+        ``calibration_series`` of them (a model parameter; a global model on a big
+        catalogue). The scaled errors are pooled over series into one width per step and
+        level, so a sample of series sets the same bands at a fraction of a refit."""
+        n = self.params.get("calibration_series")
+        ids = np.sort(self.train_[ID].astype(str).unique())
+        if not n or len(ids) <= int(n):
+            return self.train_
+        keep = np.random.default_rng(self.seed).choice(ids, size=int(n), replace=False)
+        return self.train_[self.train_[ID].astype(str).isin(keep)]
 
     def _end(self) -> pd.Timestamp:
         end = getattr(self, "end_", None)

@@ -37,8 +37,19 @@ DEFAULTS: dict[str, Any] = {
     # it cut WAPE 7-11%, but on the Rossmann development windows it tied (0.1101 vs
     # 0.1102, 100 stores) and on Walmart's it lost (0.1290 vs 0.1247).
     "level_window": None,
+    # series the conformal refit is fitted on (a seeded sample when there are more; None:
+    # all): its pooled scaled errors set every series' bands (``Forecaster._calibration_panel``)
+    "calibration_series": 300,
 }
-_NOT_LIGHTGBM = ("n_estimators", "lags", "windows", "promo_aware_lags", "country", "level_window")
+_NOT_LIGHTGBM = (
+    "n_estimators",
+    "lags",
+    "windows",
+    "promo_aware_lags",
+    "country",
+    "level_window",
+    "calibration_series",
+)
 
 
 class LightGBMModel(Forecaster):

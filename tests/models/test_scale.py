@@ -159,3 +159,30 @@ def test_cli_progress_printer_shows_the_time_left(monkeypatch):
     common.progress_printer(0.5, "ets: 20/40")
     text = out.getvalue()
     assert "[ 50.0%] ets: 20/40" in text and "0:20" in text and "left" in text
+
+
+def test_a_big_panel_calibrates_lightgbm_on_a_seeded_sample_of_series(monkeypatch):
+    """The conformal refit sees ``calibration_series`` series (pooled scaled errors set
+    every series' bands); all of them when there are no more than that."""
+    monkeypatch.setenv(ENV, "1")
+    panel = make_panel(n_series=8, days=150, seed=5)
+    one, two = (
+        create("lightgbm", seed=3, calibration_series=5, **FAST_GBM).fit(panel, freq="D")
+        for _ in range(2)
+    )
+    everyone = create("lightgbm", seed=3, **FAST_GBM).fit(panel, freq="D")  # default 300
+    seen: list[set] = []
+    real_fit = type(one).fit
+
+    def spying(self, df, *a, **k):
+        seen.append(set(df[ID].unique()))
+        return real_fit(self, df, *a, **k)
+
+    monkeypatch.setattr(type(one), "fit", spying)
+    fc = one.predict(H, level=[80])
+    assert len(seen) == 1 and len(seen[0]) == 5  # one shared refit, on 5 of the 8 series
+    assert fc[ID].nunique() == 8 and fc["lightgbm-lo-80"].notna().all()  # bands for all 8
+    two.predict(H, level=[80])
+    assert seen[1] == seen[0]  # seeded: the same sample every time
+    everyone.predict(H, level=[80])
+    assert seen[2] == set(panel[ID].unique())
