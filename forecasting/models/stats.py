@@ -29,9 +29,10 @@ from forecasting.schema import DS, ID, Y, season_length, validate_history
 # Measured on development windows (ETS alone, 3 cut-offs, 100-400 series, samples of
 # 32-64; README): a cover of 0.9 gave the full search's WAPE within 0.7% on six sets
 # (Rossmann 0.7% better) at 1.1-2.6x less time, but lost 3-5% on new items, whose growing
-# items need a trend form only one sampled series chose; 1.0 is 0.6% better there. ``forms`` (per kind, a list of forms
-# such as ``"MADM"``, or None for the full search) skips the sample: the Dask engine
-# decides the plan once on all series (:meth:`ETS.search_plan`) and hands it to every batch.
+# items need a trend form only one sampled series chose; 1.0 is 0.6% better there.
+# ``forms`` (per kind, a list of forms such as ``"MADM"``, or None for the full search)
+# skips the sample: the Dask engine decides the plan once on all series
+# (:meth:`ETS.search_plan`) and hands it to every batch.
 SEARCH: dict[str, Any] = {
     "search_from": 300,
     "search_sample": 64,
