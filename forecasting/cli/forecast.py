@@ -123,6 +123,9 @@ def cmd_forecast(args: argparse.Namespace) -> int:
         raise first_failure(result.errors)
     for name, err in result.errors.items():
         print(f"{name}: {err.message(args.lang)}", file=sys.stderr)
+    for name, run in result.runs.items():
+        for key, params in run.notes:
+            print(f"{name}: {t(key, args.lang, **params)}", file=sys.stderr)
     out = result.forecast
     _write(out, history, args.out, fmt, args.lang)
     summary = run_summary(result)

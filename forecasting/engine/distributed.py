@@ -433,6 +433,7 @@ def combine(name: str, parts: list[Part]) -> tuple[Forecaster | None, ModelRun, 
     opened = [from_part(p) for p in parts]
     runs = [r for _, r in opened]
     errors = [r.error for r in runs if r.error is not None]
+    notes = [n for r in runs for n in getattr(r, "notes", [])]  # the same from every batch
     run = ModelRun(
         name=name,
         fit_seconds=sum(r.fit_seconds for r in runs),
@@ -440,6 +441,7 @@ def combine(name: str, parts: list[Part]) -> tuple[Forecaster | None, ModelRun, 
         interval_method=runs[0].interval_method,
         skipped=[s for r in runs for s in r.skipped],
         fallbacks={k: v for r in runs for k, v in r.fallbacks.items()},
+        notes=[n for i, n in enumerate(notes) if n not in notes[:i]],
     )
     if not all(p.fitted for p in parts):
         run.error = errors[0] if errors else ShopcastError("model_failed", model=name, detail="")

@@ -78,6 +78,9 @@ class ModelRun:
     # series -> the fallback that forecast it (``Forecaster.fallbacks_``): "seasonal_naive",
     # "season_mean", or "equal_weights" (ensemble/auto: members averaged, no backtest)
     fallbacks: dict[str, str] = field(default_factory=dict)
+    # what the model changed to stay within budget (``Forecaster.notes_``): ``(i18n key,
+    # params)`` pairs, e.g. an ensemble on a big catalogue backtesting a sample of series
+    notes: list[tuple[str, dict]] = field(default_factory=list)
 
 
 @dataclass
@@ -386,6 +389,7 @@ def _predicted(run: ModelRun, name: str, model: Forecaster, predict: PredictStep
         # predicting may add fallbacks (a series the model left without numbers)
         run.skipped = list(getattr(model, "skipped_", run.skipped))
         run.fallbacks = dict(getattr(model, "fallbacks_", run.fallbacks))
+        run.notes = list(getattr(model, "notes_", run.notes))
     except ShopcastError as exc:
         run.error = exc
     except Exception as exc:  # noqa: BLE001 - a model failing on odd data must not take the app down

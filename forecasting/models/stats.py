@@ -186,6 +186,18 @@ def covering(picks: pd.Series, cover: float) -> list[str]:
     return counts.index[:keep].tolist()
 
 
+def recent_periods(freq: str) -> int:
+    """A recent stretch of history worth fitting on: a year of daily data, three of
+    weekly, five of monthly (eight seasons otherwise)."""
+    m = season_length(freq)
+    return {7: 365, 52: 156, 12: 60}.get(m, 8 * m)
+
+
+def recent(df: pd.DataFrame, keep: int) -> pd.DataFrame:
+    """The last ``keep`` rows of every series of ``df``."""
+    return df.groupby(ID, observed=True).tail(keep)
+
+
 def _stage(progress: Progress | None, lo: float, hi: float) -> Progress | None:
     """``progress`` with a stage's fraction mapped onto ``[lo, hi]`` of the whole."""
     if progress is None:
@@ -210,18 +222,22 @@ class ARIMA(Forecaster):
         from statsforecast.models import AutoARIMA
 
         m = season_length(self.freq)
-        keep = int(self.params.get("max_history", {7: 365, 52: 156, 12: 60}.get(m, 8 * m)))
-        recent = df.groupby(ID, observed=True).tail(keep)
+        keep = int(self.params.get("max_history") or recent_periods(self.freq))
         model = AutoARIMA(season_length=m, approximation=True, alias=self.alias)
         # warnings ("possible convergence problem" on every candidate) are silenced
-        self.sfs_ = fit_batches(model, self.freq, recent[[ID, DS, Y]], progress)
+        self.sfs_ = fit_batches(model, self.freq, recent(df, keep)[[ID, DS, Y]], progress)
 
     _predict = ETS._predict
 
 
 class Theta(Forecaster):
     """AutoTheta from statsforecast: picks the best of the standard, optimised and
-    dynamic Theta variants per series (seasonally adjusted first). Native intervals."""
+    dynamic Theta variants per series (seasonally adjusted first). Native intervals.
+
+    ``max_history`` (periods; default: the whole history) fits each series on its most
+    recent periods only. AutoTheta's cost grows faster than the history (3 years of
+    daily sales: 0.68 CPU-s a series; the last year: 0.11): a combination on a big
+    catalogue uses one year (``ensemble.SCALE``)."""
 
     name = "theta"
     native_intervals = True
@@ -232,7 +248,9 @@ class Theta(Forecaster):
 
         m = season_length(self.freq)
         model = AutoTheta(season_length=m, alias=self.alias)
-        self.sfs_ = fit_batches(model, self.freq, df[[ID, DS, Y]], progress)
+        keep = self.params.get("max_history")
+        frame = recent(df, int(keep)) if keep else df
+        self.sfs_ = fit_batches(model, self.freq, frame[[ID, DS, Y]], progress)
 
     _predict = ETS._predict
 

@@ -36,6 +36,7 @@ class RunInfo:
     skipped: int = 0
     fallbacks: int = 0  # series forecast by a simpler model of the fallback chain
     error: ShopcastError | None = None
+    notes: tuple = ()  # ``(i18n key, params)``: what the model changed to stay in budget
 
 
 @dataclass
@@ -200,6 +201,7 @@ def run_info(run: ModelRun) -> RunInfo:
         run.predict_seconds,
         len(run.skipped),
         len(getattr(run, "fallbacks", None) or {}),
+        notes=tuple(getattr(run, "notes", None) or ()),
     )
 
 

@@ -165,6 +165,9 @@ def runs_table(lang: str) -> pd.DataFrame | None:
         if r.status != "failed" and getattr(r, "fallbacks", 0):
             more = t("coverage.fallback_series", lang, n=r.fallbacks)
             note = f"{note}; {more}" if note else more
+        for key, params in getattr(r, "notes", ()) if r.status != "failed" else ():
+            more = t(key, lang, **params)
+            note = f"{note}; {more}" if note else more
         rows.append(
             {
                 t("train.col.model", lang): model_label(r.name, lang),
