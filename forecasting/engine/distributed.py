@@ -240,37 +240,61 @@ def series_batches(
     return [long[i::n] + short_[i::n] for i in range(n)]
 
 
-def batch_config(client: Client, data: Callable, freq: str, name: str, config: TrainConfig):
+def batch_config(
+    client: Client, history: pd.DataFrame, freq: str, name: str, config: TrainConfig, slots: int
+):
     """``config`` for the batches of model ``name``, with what every batch must share.
 
     A model that decides something from all its series before fitting each one (ETS on
-    a big catalogue: the forms its sampled full search chose, ``ETS.search_plan``) has
-    that decided once, by one task on every series; each batch then fits with it, so
-    the forecasts are the local engine's. Other models: ``config`` unchanged.
+    a big catalogue: the forms the full search chooses on a seeded sample,
+    ``ETS.search_sample``) has that decided once for all batches, so the forecasts are
+    the local engine's: the sample's searches are spread over ``slots`` tasks (each
+    series is searched on its own, so the split does not change a choice) and the plan
+    is made from all their choices (``ETS.plan_from``). Other models: ``config``
+    unchanged. When deciding fails, each batch decides for itself (as a fit would fail).
     """
-    from forecasting.models import get_class
+    from forecasting.models import create, get_class
 
-    if not hasattr(get_class(name), "search_plan"):
+    if not hasattr(get_class(name), "search_sample"):
         return config
-    hist, _ = data(None)
-    fut = client.submit(plan_task, hist, freq, name, config, pure=False, priority=2)
-    extra = fut.result()
-    if not extra:
+    try:
+        model = create(name, seed=config.seed, **config.model_params.get(name, {}))
+        sample = model.search_sample(history, freq)
+        ids = sorted(i for v in sample.values() for i in v)
+        if not ids:
+            return config
+        n = max(1, min(len(ids), slots))
+        futures = [
+            client.submit(
+                choices_task,
+                history[history[ID].astype(str).isin(set(ids[k::n]))],
+                freq,
+                name,
+                config,
+                ids[k::n],
+                pure=False,
+                priority=2,
+            )
+            for k in range(n)
+        ]
+        chosen = {u: f for fut in futures for u, f in fut.result().items()}
+        extra = {"forms": model.plan_from(sample, chosen)}
+    except Exception:  # noqa: BLE001 - no plan: each batch searches for itself, as a fit would fail
         return config
     params = {**config.model_params.get(name, {}), **extra}
     return replace(config, model_params={**config.model_params, name: params})
 
 
-def plan_task(history: pd.DataFrame, freq: str, name: str, config: TrainConfig) -> dict:
-    """On a worker: the parameters the batches of ``name`` share (see :func:`batch_config`)."""
+def choices_task(
+    history: pd.DataFrame, freq: str, name: str, config: TrainConfig, ids: list[str]
+) -> dict[str, str]:
+    """On a worker: the full search's choice for each series ``ids`` (:func:`batch_config`)."""
     from forecasting.models import create
 
     with one_level():
         model = create(name, seed=config.seed, **config.model_params.get(name, {}))
-        try:
-            return model.search_plan(history, freq)
-        except Exception:  # noqa: BLE001 - no plan: each batch searches for itself, as a fit would fail
-            return {}
+        model.freq = freq
+        return model.search_choices(history, ids)
 
 
 # ------------------------------------------------------------ one task, on a worker
@@ -499,7 +523,11 @@ def run_on_cluster(
         for name in names:
             batches = series_batches(history, freq, name, config, slots)
             groups = [None] if batches is None else [tuple(b) for b in batches]
-            shared = config if batches is None else batch_config(client, data, freq, name, config)
+            shared = (
+                config
+                if batches is None
+                else batch_config(client, history, freq, name, config, slots)
+            )
             for i, ids in enumerate(groups):
                 hist, plan = data(ids)
                 fut = client.submit(

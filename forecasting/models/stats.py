@@ -81,14 +81,42 @@ class ETS(Forecaster):
         every series of ``df`` as :meth:`fit` would (the full search on a seeded sample
         of every kind with at least ``search_from`` series); ``{}`` when there is nothing
         to decide (a small catalogue, ``forms`` or a fixed ``model`` given)."""
+        sample = self.search_sample(df, freq)
+        if not sample:
+            return {}
+        ids = [i for v in sample.values() for i in v]
+        return {"forms": self.plan_from(sample, self.search_choices(df, ids))}
+
+    def search_sample(self, df: pd.DataFrame, freq: str) -> dict[str, list[str]]:
+        """Per kind, the series :meth:`fit` would give the full search (``{}``: none).
+        The steps of :meth:`search_plan`, for an engine that spreads the sample's
+        searches over workers: ``search_sample``, ``search_choices`` on parts of it,
+        ``plan_from`` on all the choices."""
         if self.params.get("forms") is not None:
             return {}
         self.freq = freq
         df = validate_history(df)[[ID, DS, Y]]
         lengths = df.groupby(ID, observed=True)[DS].transform("size")
-        df = df[lengths >= self.min_length(freq)]
-        sample = self._sample(series_kinds(df))
-        return {"forms": self._search(df, sample, None)} if sample else {}
+        return self._sample(series_kinds(df[lengths >= self.min_length(freq)]))
+
+    def search_choices(
+        self, df: pd.DataFrame, ids: list[str], progress: Progress | None = None
+    ) -> dict[str, str]:
+        """The form the full AutoETS search chooses for each series ``ids`` of ``df``
+        (each series on its own: the same in any part of the sample)."""
+        part = validate_history(df[df[ID].astype(str).isin(set(ids))])[[ID, DS, Y]]
+        fits = fit_batches(self._models(None), self.freq, part, progress)
+        return {uid: form for sf in fits for uid, form in chosen_forms(sf).items()}
+
+    def plan_from(
+        self, sample: dict[str, list[str]], chosen: dict[str, str]
+    ) -> dict[str, list[str] | None]:
+        """Per kind, the forms covering ``search_cover`` of its sample's choices."""
+        plan: dict[str, list[str] | None] = {POSITIVE: None, WITH_ZEROS: None}
+        for kind, members in sample.items():
+            picks = pd.Series([chosen[u] for u in members if chosen.get(u)], dtype=object)
+            plan[kind] = covering(picks, float(self.params["search_cover"])) or None
+        return plan
 
     def _sample(self, kinds: pd.Series) -> dict[str, list[str]]:
         """Per kind with enough series (and a model left to search), the sampled ids."""
@@ -107,16 +135,10 @@ class ETS(Forecaster):
         self, df: pd.DataFrame, sample: dict[str, list[str]], progress: Progress | None
     ) -> dict[str, list[str] | None]:
         """Full search on each kind's sample; the forms covering ``search_cover`` of it."""
-        plan: dict[str, list[str] | None] = {POSITIVE: None, WITH_ZEROS: None}
         ids = [i for v in sample.values() for i in v]
         if not ids:
-            return plan
-        fits = fit_batches(self._models(None), self.freq, df[df[ID].isin(ids)], progress)
-        chosen = {uid: form for sf in fits for uid, form in chosen_forms(sf).items()}
-        for kind, members in sample.items():
-            picks = pd.Series([chosen[u] for u in members if chosen.get(u)], dtype=object)
-            plan[kind] = covering(picks, float(self.params["search_cover"])) or None
-        return plan
+            return {POSITIVE: None, WITH_ZEROS: None}
+        return self.plan_from(sample, self.search_choices(df, ids, progress))
 
     def _models(self, forms: list[str] | None) -> list:
         from statsforecast.models import AutoETS

@@ -146,6 +146,25 @@ def test_a_dead_worker_is_one_clear_error(client):
     assert "ets" in err.value.message("en") and "ets" in err.value.message("zh")
 
 
+def test_the_sampled_ets_search_is_split_over_workers_into_the_same_plan(client, history):
+    from forecasting.models import create
+
+    sampled = {"search_from": 3, "search_sample": 4, "search_cover": 1.0}
+    config = TrainConfig(models=["ets"], horizon=14, levels=[80], model_params={"ets": sampled})
+    model = create("ets", **sampled)
+    sample = model.search_sample(history, "D")
+    ids = sorted(i for v in sample.values() for i in v)
+    assert len(ids) == 4
+    halves = {
+        **model.search_choices(history, ids[0::2]),
+        **model.search_choices(history, ids[1::2]),
+    }
+    whole = model.search_plan(history, "D")["forms"]
+    assert model.plan_from(sample, halves) == whole  # parts of the sample: the same choices
+    shared = dd.batch_config(client, history, "D", "ets", config, slots=2)
+    assert shared.model_params["ets"]["forms"] == whole
+
+
 def test_a_sampled_ets_search_is_decided_once_for_all_batches(client, history):
     # search_cover 0.5 on a sample of 3: the forms of at most 2 series are offered
     sampled = {"search_from": 3, "search_sample": 3, "search_cover": 0.5}
