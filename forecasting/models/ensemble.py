@@ -249,13 +249,14 @@ class Ensemble(Forecaster):
             windows = int(self.params.get("windows", WINDOWS))
             step = self.inner_step(h)
             cv = None
+            panel = self._backtest_panel()  # drawn once for every number of windows tried
             # a history too short for every window still gets the windows it can hold,
             # down to two (one window is a coin toss: the members are then averaged)
             for n in range(windows, min(windows, 2) - 1, -1):
                 try:
                     cv = cross_validation(
                         list(self.models_.values()),
-                        self._backtest_panel(),
+                        panel,
                         h,
                         n,
                         freq=self.freq,

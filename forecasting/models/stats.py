@@ -82,10 +82,7 @@ class ETS(Forecaster):
         of every kind with at least ``search_from`` series); ``{}`` when there is nothing
         to decide (a small catalogue, ``forms`` or a fixed ``model`` given)."""
         sample = self.search_sample(df, freq)
-        if not sample:
-            return {}
-        ids = [i for v in sample.values() for i in v]
-        return {"forms": self.plan_from(sample, self.search_choices(df, ids))}
+        return {"forms": self._search(df, sample, None)} if sample else {}
 
     def search_sample(self, df: pd.DataFrame, freq: str) -> dict[str, list[str]]:
         """Per kind, the series :meth:`fit` would give the full search (``{}``: none).
