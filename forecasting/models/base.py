@@ -117,6 +117,13 @@ class Forecaster:
         new.use_fallbacks = self.use_fallbacks
         return new
 
+    def backtest_clone(self) -> Forecaster:
+        """An unfitted copy to refit on a backtest window of the history this (fitted)
+        model was fitted on, for a combination's inner backtest. By default
+        :meth:`clone`; a model that searches per series (ETS forms, Theta variants)
+        keeps what it chose on the whole history and refits only its parameters."""
+        return self.clone()
+
     def fallback_chain(self) -> list[Forecaster]:
         """Unfitted models, in order, for the series this model cannot forecast.
 

@@ -51,6 +51,12 @@ FALLBACK_CHAIN = "fallback_chain"
 WINDOWS = 4
 STEP = 0.5  # a fraction of the horizon
 SHRINK = 8.0
+# The inner backtest refits each member on every window; a member that searches per series
+# (ETS's 6-15 forms, Theta's 4 variants) keeps the choice it made on the whole history
+# (``Forecaster.backtest_clone``) and refits only its parameters there. The choice has seen
+# the windows (an in-sample criterion, AICc / MSE, on the whole history), the parameters
+# have not. ``pin=False``: the full search on every window.
+PIN = True
 # The members when none are given (registry specs with ``member="always"``).
 DEFAULT_MEMBERS = tuple(member_models())
 # Added to the default members when the history has drivers (promotions, prices, opening
@@ -250,12 +256,18 @@ class Ensemble(Forecaster):
             step = self.inner_step(h)
             cv = None
             panel = self._backtest_panel()  # drawn once for every number of windows tried
+            members = list(self.models_.values())
+
+            def pinned(i: int, past: pd.DataFrame, sub, _fitted: dict) -> Forecaster:
+                return members[i].backtest_clone().fit(past, freq=self.freq, progress=sub)
+
+            fit = pinned if self.params.get("pin", PIN) else None
             # a history too short for every window still gets the windows it can hold,
             # down to two (one window is a coin toss: the members are then averaged)
             for n in range(windows, min(windows, 2) - 1, -1):
                 try:
                     cv = cross_validation(
-                        list(self.models_.values()),
+                        members,
                         panel,
                         h,
                         n,
@@ -263,6 +275,7 @@ class Ensemble(Forecaster):
                         step=step,
                         levels=[],
                         names=names,
+                        fit=fit,
                     ).cv
                     break
                 except ShopcastError:

@@ -55,7 +55,12 @@ class ETS(Forecaster):
         super().__init__(alias=alias, seed=seed, **{**SEARCH, **params})
 
     def _fit(self, df: pd.DataFrame, progress: Progress | None) -> None:
-        df = df[[ID, DS, Y]]
+        pinned, df = fit_pinned(
+            df[[ID, DS, Y]], self.params.get("series_forms"), self._one_form, self.freq, slim=True
+        )
+        if df.empty:  # every series pinned to its form (a backtest window)
+            self.forms_, self.sfs_ = {POSITIVE: None, WITH_ZEROS: None}, pinned
+            return
         kinds = series_kinds(df)
         plan = self.params.get("forms")
         share = 0.0  # of the progress bar for the sample's full search (about 4x a series')
@@ -67,14 +72,28 @@ class ETS(Forecaster):
         self.forms_ = {k: (list(v) if v else None) for k, v in plan.items()}
         rest = _stage(progress, share, 1.0)
         if not any(self.forms_.values()):  # the full search everywhere: one pass
-            self.sfs_ = fit_batches(self._models(None), self.freq, df, rest, slim=True)
+            self.sfs_ = pinned + fit_batches(self._models(None), self.freq, df, rest, slim=True)
             return
-        self.sfs_, done = [], 0
+        self.sfs_, done = pinned, 0
         for kind, ids in _kind_ids(kinds).items():
             lo, done = done, done + len(ids)
             stage = _stage(rest, lo / len(kinds), done / len(kinds))
             models = self._models(self.forms_.get(kind))
             self.sfs_ += fit_batches(models, self.freq, df[df[ID].isin(ids)], stage, slim=True)
+
+    def backtest_clone(self) -> Forecaster:
+        """An unfitted copy that fits each series with the form chosen for it here
+        (``series_forms``): one form instead of the search's 6-15 (see ``Forecaster``)."""
+        new = self.clone()
+        chosen = {
+            str(u): f for sf in getattr(self, "sfs_", []) for u, f in chosen_forms(sf).items()
+        }
+        if chosen:
+            new.params["series_forms"] = chosen
+        return new
+
+    def _one_form(self, form: str) -> list:
+        return self._models([form])
 
     def search_plan(self, df: pd.DataFrame, freq: str) -> dict[str, Any]:
         """``{"forms": ...}``: the forms each kind of series is offered, decided once on
@@ -193,6 +212,19 @@ def chosen_forms(sf: Any) -> dict[str, str]:
     return out
 
 
+def chosen_variants(sf: Any) -> dict[str, str]:
+    """Per series of a fitted AutoTheta ``StatsForecast``, the variant chosen (``"OTM"``,
+    ``"DOTM"``...), or nothing for a series the guard took."""
+    out = {}
+    for uid, fitted in zip(
+        np.asarray(sf.uids).astype(str), np.asarray(sf.fitted_)[:, 0], strict=True
+    ):
+        state = getattr(fitted, "model_", None)
+        if isinstance(state, dict) and state.get("modeltype"):
+            out[str(uid)] = str(state["modeltype"])
+    return out
+
+
 def covering(picks: pd.Series, cover: float) -> list[str]:
     """The fewest forms, most often picked first (ties by name), that make up ``cover``
     of ``picks``."""
@@ -263,13 +295,28 @@ class Theta(Forecaster):
     min_seasons = 2.0
 
     def _fit(self, df: pd.DataFrame, progress: Progress | None) -> None:
+        keep = self.params.get("max_history")
+        frame = (recent(df, int(keep)) if keep else df)[[ID, DS, Y]]
+        pinned, frame = fit_pinned(
+            frame, self.params.get("series_variants"), self._variant, self.freq
+        )
+        rest = fit_batches(self._variant(None), self.freq, frame, progress) if len(frame) else []
+        self.sfs_ = pinned + rest
+
+    def _variant(self, variant: str | None) -> Any:
+        """statsforecast's AutoTheta searching every variant (None) or fitting one."""
         from statsforecast.models import AutoTheta
 
-        m = season_length(self.freq)
-        model = AutoTheta(season_length=m, alias=self.alias)
-        keep = self.params.get("max_history")
-        frame = recent(df, int(keep)) if keep else df
-        self.sfs_ = fit_batches(model, self.freq, frame[[ID, DS, Y]], progress)
+        return AutoTheta(season_length=season_length(self.freq), model=variant, alias=self.alias)
+
+    def backtest_clone(self) -> Forecaster:
+        """An unfitted copy that fits each series with the variant chosen for it here
+        (``series_variants``): one fit instead of four (see ``Forecaster``)."""
+        new = self.clone()
+        chosen = {u: v for sf in getattr(self, "sfs_", []) for u, v in chosen_variants(sf).items()}
+        if chosen:
+            new.params["series_variants"] = chosen
+        return new
 
     _predict = ETS._predict
 
@@ -313,6 +360,21 @@ class Intermittent(Forecaster):
         return ETS._predict(self, h, future, [])
 
 
+def fit_pinned(
+    df: pd.DataFrame, choices: dict | None, make: Any, freq: str, slim: bool = False
+) -> tuple[list, pd.DataFrame]:
+    """The series of ``df`` that ``choices`` (``{series: choice}``) pins, fitted with
+    ``make(choice)`` a group of the same choice at a time, and the rest of ``df``
+    (``slim``: as :func:`fit_batches`)."""
+    if not choices:
+        return [], df
+    pick = df[ID].astype(str).map({str(k): v for k, v in choices.items()})
+    fits = []
+    for choice in sorted(pick.dropna().unique()):
+        fits += fit_batches(make(choice), freq, df[(pick == choice).to_numpy()], None, slim)
+    return fits, df[pick.isna().to_numpy()]
+
+
 def _guard(freq: str):
     """statsforecast's per-series fallback: a series on which the model itself raises (e.g.
     AutoETS on some very short histories) gets a seasonal naive forecast instead of
@@ -339,7 +401,7 @@ def fit_batches(
     ids = df[ID].to_numpy()
     starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
     bounds = np.r_[starts, len(df)]
-    jobs = parallel.jobs_for(len(starts))
+    jobs = parallel.jobs_for_points(len(starts), len(df))
     groups = parallel.batches(range(len(starts)), jobs)
     parts = [df.iloc[bounds[g[0]] : bounds[g[-1] + 1]] for g in groups]
     tasks = [(model, freq, part, slim) for part in parts]

@@ -25,6 +25,19 @@ def test_n_jobs_reads_the_environment_and_caps_at_the_cores(monkeypatch):
     assert parallel.n_jobs(1) == 1  # an explicit request wins over the environment
 
 
+def test_long_histories_get_workers_sooner_than_short_ones(monkeypatch):
+    monkeypatch.setenv(parallel.ENV, "2")
+    monkeypatch.setattr(parallel.os, "cpu_count", lambda: 2)
+    # 30 SKUs x 3 years of daily sales: worth both cores (by count alone: one process)
+    assert parallel.jobs_for(30) == 1
+    assert parallel.jobs_for_points(30, 30 * 1096) == 2
+    # 30 short weekly series: one process, as by count
+    assert parallel.jobs_for_points(30, 30 * 100) == 1
+    # never fewer workers than by count, never more than one per series
+    assert parallel.jobs_for_points(40, 40 * 10) == parallel.jobs_for(40) == 2
+    assert parallel.jobs_for_points(1, 100_000) == 1
+
+
 def test_inside_a_worker_everything_is_serial(monkeypatch):
     monkeypatch.setenv(parallel.ENV, "2")
     with parallel.single_level():
