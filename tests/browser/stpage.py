@@ -186,6 +186,16 @@ def _edit_models(page, box, labels: list[str]) -> None:
             timeout=30_000,
         )
     for label in labels:
+        _add_model(page, box, label)
+    page.keyboard.press("Escape")
+
+
+def _add_model(page, box, label: str, tries: int = 3) -> None:
+    """Type ``label`` into the model box and pick it. On a busy machine a rerun can redraw
+    the box between typing and picking (the list then shows every model, unfiltered, and
+    nothing is chosen): the attempt is repeated when no chip appears."""
+    chip = box.locator(f"span[title='{label}']").first
+    for attempt in range(tries):
         combo = box.get_by_role("combobox")
         combo.click()
         combo.fill(label)
@@ -195,8 +205,14 @@ def _edit_models(page, box, labels: list[str]) -> None:
         except Exception:  # noqa: BLE001 - a slow machine: the filtered list opens late
             combo.press("Enter")
         wait_idle(page)
-        box.locator(f"span[title='{label}']").first.wait_for(timeout=30_000)  # the new chip
-    page.keyboard.press("Escape")
+        try:
+            chip.wait_for(timeout=15_000 if attempt < tries - 1 else 30_000)  # the new chip
+            return
+        except Exception:  # noqa: BLE001 - not chosen: close the list and type it again
+            if attempt == tries - 1:
+                raise
+            page.keyboard.press("Escape")
+            wait_idle(page)
 
 
 def plot_traces(page, index: int = 0) -> list[dict]:
