@@ -84,13 +84,7 @@ class ETS(Forecaster):
     def backtest_clone(self) -> Forecaster:
         """An unfitted copy that fits each series with the form chosen for it here
         (``series_forms``): one form instead of the search's 6-15 (see ``Forecaster``)."""
-        new = self.clone()
-        chosen = {
-            str(u): f for sf in getattr(self, "sfs_", []) for u, f in chosen_forms(sf).items()
-        }
-        if chosen:
-            new.params["series_forms"] = chosen
-        return new
+        return pinned_clone(self, "series_forms", chosen_forms)
 
     def _one_form(self, form: str) -> list:
         return self._models([form])
@@ -312,11 +306,7 @@ class Theta(Forecaster):
     def backtest_clone(self) -> Forecaster:
         """An unfitted copy that fits each series with the variant chosen for it here
         (``series_variants``): one fit instead of four (see ``Forecaster``)."""
-        new = self.clone()
-        chosen = {u: v for sf in getattr(self, "sfs_", []) for u, v in chosen_variants(sf).items()}
-        if chosen:
-            new.params["series_variants"] = chosen
-        return new
+        return pinned_clone(self, "series_variants", chosen_variants)
 
     _predict = ETS._predict
 
@@ -358,6 +348,16 @@ class Intermittent(Forecaster):
 
     def _predict(self, h: int, future: pd.DataFrame, levels: list) -> pd.DataFrame:
         return ETS._predict(self, h, future, [])
+
+
+def pinned_clone(model: Forecaster, key: str, chosen: Any) -> Forecaster:
+    """``model.clone()`` with ``key`` = every series' choice, ``chosen(sf)`` over the fitted
+    ``StatsForecast`` objects of ``model`` (a plain clone when it has none)."""
+    new = model.clone()
+    picks = {str(u): c for sf in getattr(model, "sfs_", []) for u, c in chosen(sf).items()}
+    if picks:
+        new.params[key] = picks
+    return new
 
 
 def fit_pinned(
