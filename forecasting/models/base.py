@@ -55,6 +55,14 @@ from forecasting.schema import (
 
 Progress = Callable[[float, str], None]
 
+# A season longer than this (weekly data's 52-week year) is one statsforecast does not
+# model. A model with ``min_seasons_long`` needs that many seasons of it instead of
+# ``min_seasons``: the combinations take one season, so a series with one to two years of
+# weekly sales is forecast by the members that can (seasonal naive, LightGBM's 52-week
+# lag) rather than sent down the fallback chain. ETS and Theta keep two: allowed one, they
+# entered every weekly inner backtest and Walmart's test windows lost 4-5% (README).
+LONG_SEASON = 24
+
 # First link of the fallback chain after any model (a registry name); the chain goes on
 # with that model's own ``fallback_chain`` (seasonal_naive -> season_mean).
 FALLBACK_MODEL = "seasonal_naive"
@@ -70,7 +78,8 @@ class Forecaster:
       Declared in the registry (``forecasting.models.registry``), copied here for
       every registered class; a registered class must not set it itself.
     * ``native_intervals``: the model produces its own predictive intervals.
-    * ``min_seasons``: history needed, in seasonal periods (plus a horizon).
+    * ``min_seasons``: history needed, in seasonal periods (plus a horizon);
+      ``min_seasons_long`` (when set) instead for a season longer than ``LONG_SEASON``.
     * ``global_model``: one model across all series (vs one per series).
     """
 
@@ -78,6 +87,7 @@ class Forecaster:
     uses_drivers: ClassVar[bool] = False  # from the model's registry spec
     native_intervals: ClassVar[bool] = False
     min_seasons: ClassVar[float] = 2.0
+    min_seasons_long: ClassVar[float | None] = None
     global_model: ClassVar[bool] = False
     calibration_windows: int = 2
     # "refit": one refit per calibration window. "shared": one refit at the earliest
@@ -137,8 +147,13 @@ class Forecaster:
         return [first, *first.fallback_chain()]
 
     def min_length(self, freq: str) -> int:
-        """Minimum number of observations per series this model needs."""
-        return max(3, int(np.ceil(self.min_seasons * season_length(freq))))
+        """Minimum number of observations per series this model needs: ``min_seasons``
+        seasons, or ``min_seasons_long`` when the season is longer than ``LONG_SEASON``."""
+        m = season_length(freq)
+        seasons = self.min_seasons
+        if m > LONG_SEASON and self.min_seasons_long is not None:
+            seasons = min(seasons, self.min_seasons_long)
+        return max(3, int(np.ceil(seasons * m)))
 
     def fit(
         self,

@@ -92,6 +92,9 @@ class Ensemble(Forecaster):
     name = "ensemble"
     native_intervals = True
     min_seasons = 2.0
+    # weekly: one season (base.LONG_SEASON); each member takes the series it can, the
+    # others are combined without it
+    min_seasons_long = 1.0
     select = False  # True: pick the single best member per series
 
     @property
