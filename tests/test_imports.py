@@ -41,3 +41,12 @@ def test_no_streamlit_import_outside_ui():
         and re.search(r"^\s*(import|from)\s+streamlit", p.read_text("utf-8"), re.M)
     ]
     assert offenders == []
+
+
+def test_prophet_data_is_written_with_ujson():
+    """cmdstanpy hands every Prophet fit its data as a JSON file written by stanio, which
+    uses ujson (>= 5.5) when installed and the standard library's pure-Python encoder
+    otherwise: 0.15-0.2 s of a 1-s fit of 3 years of daily sales (README, Performance)."""
+    import stanio.json
+
+    assert stanio.json.UJSON_AVAILABLE
