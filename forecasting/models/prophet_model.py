@@ -111,14 +111,14 @@ def fit_prophet_batch(task: tuple) -> list[tuple[str, Any, list[str]]]:
 
     Each series' model depends on its own data and the seed only, so the batching and
     the worker do not change it."""
-    from prophet import Prophet
+    from forecasting.models.prophet_fast import FastProphet
 
     _quiet()
     settings, groups = task
     p, freq, daily = settings["params"], settings["freq"], settings["freq"] == "D"
     out = []
     for uid, g in groups:
-        m = Prophet(
+        m = FastProphet(
             holidays=settings["holidays"],
             weekly_seasonality=daily,
             daily_seasonality=False,
