@@ -359,7 +359,8 @@ def _sibling(models: list[str], i: int, fitted: dict, model_params: dict) -> For
     """``auto``/``ensemble`` derived from their sibling already fitted on this window.
 
     Both run the same member backtest, so when one is already fitted on this
-    window with the same parameters the other comes from it for free.
+    window with the same parameters the other comes from it for free (an
+    ``ensemble`` not from an ``auto``, which leaves Prophet out: ``variant`` says None).
     """
     name = models[i]
     if name not in SELECTORS:

@@ -68,21 +68,34 @@ DRIVER_MEMBERS = tuple(n for n in member_models(with_drivers=True) if n not in D
 # fits of every member on every series. On 1,000 SKUs x 3 years of daily sales that took
 # more than 10 minutes (Prophet 0.9 CPU-s per series and fit, AutoTheta 0.7). Above
 # ``big`` series the combination therefore (a) leaves the slow members (Prophet) out of
-# its default members, (b) fits ``theta`` on the recent history only
-# (``stats.recent_periods``: a year of daily data; 6x cheaper) and (c) backtests its
+# its default members (``auto`` always does: ``AutoSelect``), (b) fits ``theta`` on the
+# recent history only (``stats.recent_periods``: a year of daily data, as every
+# combination does since THETA_HISTORY; three years of weekly) and (c) backtests its
 # members on a seeded sample of ``backtest_series`` series: those are weighted as below,
 # every other series by the sample's pooled scores (one choice for the group, which the
 # shrinkage toward the pooled score already leans on with few windows). The bands come
 # from the sample's errors, scaled per series, as for any series. Below ``big`` nothing
 # changes (every set of benchmarks/accuracy.py is below it).
 SCALE = {"big": 500, "backtest_series": 200}
+# Theta inside a combination fits each series on its last THETA_HISTORY periods (a year of
+# daily data; weekly and monthly histories are shorter, so nothing changes there).
+# AutoTheta's cost grows with the square of the history (statsforecast's optimiser, per
+# series on 2 cores' worth of one: 0.13 / 0.40 / 0.82 CPU-s for 1 / 2 / 3 years of daily
+# sales), and on the development windows of four sets a year left ``auto`` unchanged
+# (declining 1.000, intermittent 1.028, new_items 1.023, level_shift 0.989 of the best
+# peer either way) while ``ensemble`` moved both ways (declining 1.039 -> 1.056,
+# level_shift 0.981 -> 0.977, new_items 1.049 -> 1.051, intermittent 1.021 -> 1.021).
+# The ``theta`` model on its own keeps the whole history. ``member_params`` overrides it.
+THETA_HISTORY = 365
 
 
-def default_members(df: pd.DataFrame) -> list[str]:
+def default_members(df: pd.DataFrame, slow: bool = True) -> list[str]:
     """The members used when none are given: ``DEFAULT_MEMBERS``, plus
-    ``DRIVER_MEMBERS`` when some driver column of ``df`` takes more than one value."""
+    ``DRIVER_MEMBERS`` when some driver column of ``df`` takes more than one value;
+    ``slow=False`` leaves the slow ones (registry ``slow``: Prophet) out."""
     varying = any(df[c].nunique(dropna=True) > 1 for c in driver_columns(df))
-    return list(dict.fromkeys([*DEFAULT_MEMBERS, *(DRIVER_MEMBERS if varying else ())]))
+    names = dict.fromkeys([*DEFAULT_MEMBERS, *(DRIVER_MEMBERS if varying else ())])
+    return [n for n in names if slow or not spec(n).slow]
 
 
 class Ensemble(Forecaster):
@@ -96,6 +109,8 @@ class Ensemble(Forecaster):
     # others are combined without it
     min_seasons_long = 1.0
     select = False  # True: pick the single best member per series
+    # slow members (Prophet) among the default members (False: left out, see AutoSelect)
+    slow_members = True
 
     @property
     def members(self) -> list[str]:
@@ -107,10 +122,17 @@ class Ensemble(Forecaster):
     def _fit_chain_only(self, df: pd.DataFrame, too_short: ShopcastError) -> Forecaster:
         """Every series too short: no member is fitted, the fallback chain takes them all."""
         if "members" not in self.params:
-            self.members_ = default_members(df)
+            self.members_ = self.default_members(df)
         self.models_: dict[str, Forecaster] = {}
         self.member_errors_: dict[str, str] = {}
         return super()._fit_chain_only(df, too_short)
+
+    def default_members(self, df: pd.DataFrame) -> list[str]:
+        """The members this combination uses on ``df`` when none are given:
+        :func:`default_members`, without the slow ones for ``auto`` (``slow_members``)
+        and on a big catalogue (``SCALE``)."""
+        slow = self.slow_members and not self._big(df[ID].nunique())
+        return default_members(df, slow=slow)
 
     def _big(self, n_series: int) -> bool:
         """Is a panel of ``n_series`` a big catalogue (``SCALE``)?"""
@@ -120,20 +142,20 @@ class Ensemble(Forecaster):
         big = self._big(df[ID].nunique())
         self.notes_: list[tuple[str, dict]] = []
         if "members" not in self.params:
-            self.members_ = default_members(df)
-            slow = [n for n in self.members_ if big and spec(n).slow]
+            self.members_ = self.default_members(df)
+            slow = [n for n in default_members(df, slow=self.slow_members) if big and spec(n).slow]
             if slow:
-                self.members_ = [n for n in self.members_ if n not in slow]
                 self.notes_.append(("ensemble.note.left_out", {"models": ", ".join(slow)}))
         self.models_ = {}
         self.member_errors_ = {}
         params = {k: dict(v) for k, v in self.params.get("member_params", {}).items()}
-        if big and "theta" in self.members and "max_history" not in params.get("theta", {}):
+        if "theta" in self.members and "max_history" not in params.get("theta", {}):
             from forecasting.models.stats import recent_periods
 
-            keep = recent_periods(self.freq)
+            keep = recent_periods(self.freq) if big else THETA_HISTORY
             params.setdefault("theta", {})["max_history"] = keep
-            self.notes_.append(("ensemble.note.theta_recent", {"periods": keep}))
+            if big:
+                self.notes_.append(("ensemble.note.theta_recent", {"periods": keep}))
         for i, name in enumerate(self.members):
             try:
                 m = create(name, seed=self.seed, **params.get(name, {}))
@@ -314,11 +336,20 @@ class Ensemble(Forecaster):
         keep = set(sample)
         return [u for u in index if str(u) not in keep]
 
-    def variant(self, select: bool) -> Ensemble:
-        """The fitted sibling (``auto`` <-> ``ensemble``) sharing members and backtests."""
+    def variant(self, select: bool) -> Ensemble | None:
+        """The fitted sibling (``auto`` <-> ``ensemble``) sharing members and backtests,
+        or None when the sibling would have a member this one lacks (an ``ensemble``
+        cannot come from an ``auto`` fitted without Prophet)."""
         cls = AutoSelect if select else Ensemble
         other = cls(**{**self.get_params(), "alias": cls.name})
         other.__dict__.update({k: v for k, v in self.__dict__.items() if k not in ("alias",)})
+        if "members" not in self.params and not getattr(self, "chain_only_", False):
+            want = other.default_members(self.train_)
+            if any(n not in self.members for n in want):
+                return None
+            other.members_ = [n for n in self.members if n in want]
+            other.models_ = {n: m for n, m in self.models_.items() if n in want}
+            other.member_errors_ = {n: e for n, e in self.member_errors_.items() if n in want}
         other.calibration_ = {k: v for k, v in self.calibration_.items() if k[0] == "cv"}
         other.fallbacks_ = {
             u: n for u, n in getattr(self, "fallbacks_", {}).items() if n != EQUAL_WEIGHTS
@@ -512,7 +543,17 @@ class Ensemble(Forecaster):
 
 
 class AutoSelect(Ensemble):
-    """Per series, the member with the lowest backtest error at this horizon."""
+    """Per series, the member with the lowest backtest error at this horizon.
+
+    Its default members leave Prophet out (``slow_members``): a Prophet fit costs about
+    0.8 CPU-s per series and the inner backtest fits it five times, which was 60% of
+    ``auto``'s time on the 30-SKU sample, while one member per series rarely needs it
+    next to LightGBM, which reads the same drivers. On the sample no series chose it
+    (forecasts identical without it: 145 -> 59 s); on Rossmann's development windows
+    (30 stores, ``benchmarks/accuracy.py --dev``) ``auto`` scored 0.749 of the best peer
+    with it and 0.751 without. ``ensemble``, which averages members, keeps it (0.704
+    with, 0.751 without). ``members`` puts it back."""
 
     name = "auto"
     select = True
+    slow_members = False
