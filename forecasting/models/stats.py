@@ -368,11 +368,21 @@ def fit_pinned(
     (``slim``: as :func:`fit_batches`)."""
     if not choices:
         return [], df
+    from forecasting.engine import parallel
+
     pick = df[ID].astype(str).map({str(k): v for k, v in choices.items()})
-    fits = []
+    pinned = pick.notna().to_numpy()
+    # every group in one pool call: the workers are sized on all pinned series together
+    # (groups of a few short series each would otherwise run one by one in this process)
+    jobs = parallel.jobs_for_points(int(df.loc[pinned, ID].nunique()), int(pinned.sum()))
+    tasks, sizes = [], []
     for choice in sorted(pick.dropna().unique()):
-        fits += fit_batches(make(choice), freq, df[(pick == choice).to_numpy()], None, slim)
-    return fits, df[pick.isna().to_numpy()]
+        part = df[(pick == choice).to_numpy()]
+        for frame, n in _batch_frames(part, jobs):
+            tasks.append((make(choice), freq, frame, slim))
+            sizes.append(n)
+    fits = parallel.run_batches(fit_one_batch, tasks, jobs=jobs, sizes=sizes)
+    return fits, df[~pinned]
 
 
 def _guard(freq: str):
@@ -396,17 +406,25 @@ def fit_batches(
     """
     from forecasting.engine import parallel
 
+    jobs = parallel.jobs_for_points(int(df[ID].nunique()), len(df))
+    parts = _batch_frames(df, jobs)
+    tasks = [(model, freq, part, slim) for part, _ in parts]
+    sizes = [n for _, n in parts]
+    return parallel.run_batches(fit_one_batch, tasks, jobs=jobs, sizes=sizes, progress=progress)
+
+
+def _batch_frames(df: pd.DataFrame, jobs: int) -> list[tuple[pd.DataFrame, int]]:
+    """``df`` (``unique_id, ds, y``) cut into batches of whole series for ``jobs``
+    workers (``parallel.batches``), each with its number of series."""
+    from forecasting.engine import parallel
+
     if not df[ID].is_monotonic_increasing:
         df = df.sort_values([ID, DS], kind="stable")
     ids = df[ID].to_numpy()
     starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
     bounds = np.r_[starts, len(df)]
-    jobs = parallel.jobs_for_points(len(starts), len(df))
     groups = parallel.batches(range(len(starts)), jobs)
-    parts = [df.iloc[bounds[g[0]] : bounds[g[-1] + 1]] for g in groups]
-    tasks = [(model, freq, part, slim) for part in parts]
-    sizes = [len(g) for g in groups]
-    return parallel.run_batches(fit_one_batch, tasks, jobs=jobs, sizes=sizes, progress=progress)
+    return [(df.iloc[bounds[g[0]] : bounds[g[-1] + 1]], len(g)) for g in groups]
 
 
 def fit_one_batch(task: tuple) -> Any:
