@@ -79,9 +79,8 @@ DRIVER_MEMBERS = tuple(n for n in member_models(with_drivers=True) if n not in D
 SCALE = {"big": 500, "backtest_series": 200}
 # Theta inside a combination fits each series on its last THETA_HISTORY periods (a year of
 # daily data; weekly and monthly histories are shorter, so nothing changes there).
-# AutoTheta's cost grows with the square of the history (statsforecast's optimiser, per
-# series on 2 cores' worth of one: 0.13 / 0.40 / 0.82 CPU-s for 1 / 2 / 3 years of daily
-# sales), and on the development windows of four sets a year left ``auto`` unchanged
+# AutoTheta's cost grows with the square of the history (statsforecast's optimiser, one
+# core: 0.13 / 0.40 / 0.82 CPU-s per series for 1 / 2 / 3 years of daily sales), and on the development windows of four sets a year left ``auto`` unchanged
 # (declining 1.000, intermittent 1.028, new_items 1.023, level_shift 0.989 of the best
 # peer either way) while ``ensemble`` moved both ways (declining 1.039 -> 1.056,
 # level_shift 0.981 -> 0.977, new_items 1.049 -> 1.051, intermittent 1.021 -> 1.021).
@@ -549,7 +548,7 @@ class AutoSelect(Ensemble):
     0.8 CPU-s per series and the inner backtest fits it five times, which was 60% of
     ``auto``'s time on the 30-SKU sample, while one member per series rarely needs it
     next to LightGBM, which reads the same drivers. On the sample no series chose it
-    (forecasts identical without it: 145 -> 59 s); on Rossmann's development windows
+    (forecasts identical without it; the CLI run 144.9 -> 57.8 s); on Rossmann's development windows
     (30 stores, ``benchmarks/accuracy.py --dev``) ``auto`` scored 0.749 of the best peer
     with it and 0.751 without. ``ensemble``, which averages members, keeps it (0.704
     with, 0.751 without). ``members`` puts it back."""
