@@ -101,7 +101,9 @@ SPECS: tuple[ModelSpec, ...] = (
         "prophet",
         uses_drivers=True,
         slow=True,
-        member=WITH_DRIVERS,
+        # with or without drivers (its yearly Fourier season is one ETS and Theta lack):
+        # see ensemble.DEFAULT_MEMBERS
+        member=ALWAYS,
         packages=("prophet",),
         calendar=True,
     ),

@@ -223,16 +223,21 @@ def test_result_tables(monkeypatch):
     assert pickle.loads(pickle.dumps(res)).cv.equals(res.cv)
 
 
-def test_default_members_add_prophet_only_when_drivers_vary(monkeypatch):
+def test_default_members_add_driver_members_only_when_drivers_vary(monkeypatch):
     import forecasting.models.ensemble as ens
 
     p = make_panel(2, 60, seed=2)
     plain = p[["unique_id", "ds", "y"]]
+    varying = plain.assign(promo=(p["ds"].dt.dayofweek == 4).astype(float))
+    # Prophet is a member with or without drivers (stop 17): no driver-only member is left
+    assert ens.DEFAULT_MEMBERS == ("seasonal_naive", "ets", "theta", "prophet", "lightgbm")
+    assert ens.DRIVER_MEMBERS == ()
+    assert ens.default_members(plain) == ens.default_members(varying) == list(ens.DEFAULT_MEMBERS)
+    monkeypatch.setattr(ens, "DRIVER_MEMBERS", ("ridge",))  # the mechanism, for such a member
     assert ens.default_members(plain) == list(ens.DEFAULT_MEMBERS)
     flat = plain.assign(promo=0.0)  # a driver column that never changes carries nothing
     assert ens.default_members(flat) == list(ens.DEFAULT_MEMBERS)
-    varying = plain.assign(promo=(p["ds"].dt.dayofweek == 4).astype(float))
-    assert ens.default_members(varying) == [*ens.DEFAULT_MEMBERS, "prophet"]
+    assert ens.default_members(varying) == [*ens.DEFAULT_MEMBERS, "ridge"]
 
     # the fitted ensemble reports the members it chose; explicit members win
     toy_models.register(monkeypatch)

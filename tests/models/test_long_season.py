@@ -77,7 +77,7 @@ def test_a_combination_on_weekly_sales_of_one_to_two_years_is_fitted_not_chained
     model = create("ensemble", seed=0, **FAST).fit(df, freq=FREQ)
     assert not model.chain_only_ and model.fallbacks_ == {}
     assert set(model.models_) == {"lightgbm", "seasonal_naive"}
-    assert set(model.member_errors_) == {"ets", "theta"}  # too short for them
+    assert set(model.member_errors_) == {"ets", "theta", "prophet"}  # too short for them
     fc = model.predict(H, level=[80])
     assert fc.groupby(ID).size().eq(H).all() and not fc.isna().any().any()
     assert model.selection(H)["weights"].sum(axis=1).round(9).eq(1).all()
