@@ -87,6 +87,54 @@ def test_weights_lean_toward_the_pooled_ones_more_with_fewer_windows():
 def test_the_anchor_member_stays_unless_clearly_beaten():
     close = {f"s{i}": [(0.95, 1.0), (0.95, 1.0)] for i in range(3)}
     plain = _given_backtest(create("auto"), close).explain(H).set_index(ID)["chosen"]
-    anchored = _given_backtest(create("auto", anchor="ets", margin=0.1), close)
+    anchored = _given_backtest(create("auto", anchor="ets", margin=0.1, guard=None), close)
     assert (plain == "seasonal_naive").all()
     assert (anchored.explain(H).set_index(ID)["chosen"] == "ets").all()
+
+
+# ETS misses by 1 and seasonal naive by 1.4 on every series and window: inverse-error
+# weights still give seasonal naive 5/12 of each series, so the blend (missing by 1.17)
+# loses to ETS alone over the whole panel.
+ETS_BETTER = {f"s{i}": [(1.4, 1.0)] * 4 for i in range(6)}
+
+
+def test_a_member_that_beats_the_combination_over_the_panel_forecasts_it():
+    off = _given_backtest(create("ensemble", guard=None), ETS_BETTER)
+    on = _given_backtest(create("ensemble", guard=0.0), ETS_BETTER)
+    assert off.selection(H)["panel"] is None
+    assert off.selection(H)["weights"]["seasonal_naive"].gt(0).all()
+    sel = on.selection(H)
+    assert sel["panel"] == "ets"
+    assert (sel["weights"]["ets"] == 1.0).all() and (sel["weights"]["seasonal_naive"] == 0).all()
+    # the combination's own backtest forecasts (and the bands' errors) are now ETS's
+    inner = on.inner_backtest(H)
+    np.testing.assert_allclose(inner["ensemble"], inner["ets"])
+    assert np.nanmax(np.abs(sel["errors"])) < np.nanmax(np.abs(off.selection(H)["errors"]))
+    assert ("ensemble.note.panel", {"model": "ets"}) in on.notes_
+
+
+def test_the_panel_member_must_beat_the_combination_by_the_margin():
+    # ETS misses by 1, the blend by 1.17: ETS is 14% better, not 20%
+    assert _given_backtest(create("ensemble", guard=0.1), ETS_BETTER).selection(H)["panel"]
+    assert _given_backtest(create("ensemble", guard=0.2), ETS_BETTER).selection(H)["panel"] is None
+
+
+def test_a_member_that_wins_only_one_window_does_not_take_the_panel():
+    # ETS far better in the first window, a little worse in the other three
+    one_window = {f"s{i}": [(9.0, 1.0), (1.0, 1.2), (1.0, 1.2), (1.0, 1.2)] for i in range(6)}
+    params = {"guard": 0.0, "shrink": 0.0, "trim": 10.0}
+    pooled = _given_backtest(create("ensemble", **params, guard_share=0.0), one_window)
+    assert pooled.selection(H)["panel"] == "ets"
+    steady = _given_backtest(create("ensemble", **params), one_window)  # 3 of 4 windows
+    assert steady.selection(H)["panel"] is None
+
+
+def test_the_panel_member_is_the_default_and_explained_per_series():
+    from forecasting.ui.views.backtest import why_text
+
+    ens = _given_backtest(create("ensemble"), ETS_BETTER)
+    table = ens.explain(H).set_index(ID)
+    assert table["panel"].all() and (table["chosen"] == "ets").all()
+    for lang in ("zh", "en"):
+        text = why_text(table.iloc[0], MEMBERS, "ensemble", lang)
+        assert "ETS" in text and ("组合" in text if lang == "zh" else "combination" in text)

@@ -687,6 +687,8 @@ def why_text(row: pd.Series, members: list[str], model: str, lang: str) -> str:
     if bool(row.get("flat", False)):
         used = [m for m in members if _num(row.get(f"weight_{m}")) > 0]
         return t("bt.why.flat", lang, models=", ".join(model_label(m, lang) for m in used))
+    if bool(row.get("panel", False)):
+        return t("bt.why.panel", lang, best=model_label(row["chosen"], lang))
     if bool(row.get("pooled", False)):
         weights = {m: _num(row.get(f"weight_{m}")) for m in members}
         top = max(weights, key=lambda m: weights[m] if np.isfinite(weights[m]) else -1)
