@@ -103,7 +103,7 @@ def build_report(
     model = recommended_model(models, recommended)
     summ = sm.summarize(history, forecast, model, freq, level, country)
     label = model_label(model, lang)
-    words = sm.sentences(summ, lang, accuracy, model_label=label)
+    words = sm.sentences(summ, lang, accuracy, model_label=label, recommended=model == recommended)
     created = created or datetime.now().strftime("%Y-%m-%d %H:%M")
     body = [
         _header(data_name, created, summ, label, lang),

@@ -438,6 +438,7 @@ def sentences(
     lang: str = "zh",
     accuracy: Accuracy | None = None,
     model_label: str | None = None,
+    recommended: bool = True,
 ) -> list[str]:
     """The summary in words: total and range, vs last year, vs last period, peak, error.
 
@@ -447,6 +448,8 @@ def sentences(
         accuracy: a quick backtest of the same model (:func:`accuracy_from_cv`); the
             expected error is stated only when given.
         model_label: display name of the model (default: its alias).
+        recommended: the model was recommended (by a backtest); False: the last sentence
+            only names it, without calling it recommended.
 
     Returns:
         Plain sentences (no markup), in reading order.
@@ -499,7 +502,8 @@ def sentences(
     )
     if accuracy is not None and np.isfinite(accuracy.wape):
         out.append(accuracy_sentence(accuracy, lang, s.freq))
-    out.append(t("report.summary.model", lang, model=model_label or s.model))
+    key = "report.summary.model" if recommended else "report.summary.model_plain"
+    out.append(t(key, lang, model=model_label or s.model))
     return out
 
 

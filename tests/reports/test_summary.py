@@ -93,6 +93,15 @@ def test_chinese_sentences_carry_the_numbers(tiny):
     assert not any("预计误差" in s for s in text)  # no backtest given, no error claimed
 
 
+def test_a_model_nothing_recommended_is_not_called_recommended(tiny):
+    hist, fc = tiny
+    summ = sm.summarize(hist, fc, "m", "D")
+    assert "推荐模型「M」" in sm.sentences(summ, "zh", model_label="M")[-1]
+    plain = sm.sentences(summ, "zh", model_label="M", recommended=False)[-1]
+    assert "「M」" in plain and "推荐模型" not in plain and "并非推荐" in plain
+    assert "recommended model" not in sm.sentences(summ, "en", recommended=False)[-1]
+
+
 def test_no_last_year_is_said_not_invented(tiny):
     hist, fc = tiny
     short = hist[hist["ds"] >= "2025-06-01"]

@@ -42,7 +42,9 @@ def summary_sentences(
     summ = sm.summarize(
         result.history, result.forecast, model, result.freq, sm.DEFAULT_LEVEL, _country(result)
     )
-    return sm.sentences(summ, lang, accuracy, model_label=model_label(model, lang))
+    return sm.sentences(
+        summ, lang, accuracy, model_label=model_label(model, lang), recommended=model == recommended
+    )
 
 
 def summary(
