@@ -269,31 +269,24 @@ class Ensemble(Forecaster):
         margin = self.params.get("guard", GUARD)
         if margin is None or not len(cv) or cv[CUTOFF].nunique() < 2:
             return None
-        keep = ~cv[ID].isin(list(flat)).to_numpy()
-        vals = cv[names].to_numpy(dtype=float)[keep]
-        f = np.asarray(comb, dtype=float)[keep]
-        y = cv[Y].to_numpy(dtype=float)[keep]
-        ok = np.isfinite(vals).all(axis=1) & np.isfinite(f) & np.isfinite(y)
-        denom = np.abs(y[ok]).sum()
-        if ok.sum() < 2 or denom <= 0:
+        y = cv[Y].to_numpy(dtype=float)
+        err = pd.DataFrame(np.abs(cv[names].to_numpy(dtype=float) - y[:, None]), columns=names)
+        err["_comb"] = np.abs(np.asarray(comb, dtype=float) - y)
+        ok = err.notna().all(axis=1).to_numpy() & ~cv[ID].isin(list(flat)).to_numpy()
+        if ok.sum() < 2 or np.abs(y[ok]).sum() <= 0:
             return None
-        own = np.abs(y[ok] - f[ok]).sum() / denom
-        wape = np.abs(y[ok, None] - vals[ok]).sum(axis=0) / denom
-        best = int(np.argmin(wape))
-        if not wape[best] < (1.0 - float(margin)) * own:
+        # absolute errors per inner window; their totals over the windows are the pooled
+        # WAPEs times the same denominator
+        per = err[ok].groupby(cv[CUTOFF].to_numpy()[ok]).sum()
+        total = per.sum()
+        best = str(total[names].idxmin())
+        if not total[best] < (1.0 - float(margin)) * total["_comb"]:
             return None
         # and in enough of the windows on their own (``guard_share``: 0 = pooled only)
         share = float(self.params.get("guard_share", GUARD_SHARE))
-        if share > 0:
-            cuts = cv[CUTOFF].to_numpy()[keep][ok]
-            won = [
-                np.abs(y[ok][c == cuts] - vals[ok][c == cuts, best]).sum()
-                < np.abs(y[ok][c == cuts] - f[ok][c == cuts]).sum()
-                for c in pd.unique(cuts)
-            ]
-            if np.mean(won) < share:
-                return None
-        return names[best]
+        if (per[best] < per["_comb"]).mean() < share:
+            return None
+        return best
 
     def _panel_weights(
         self,
