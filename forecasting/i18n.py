@@ -46,6 +46,22 @@ def t(key: str, lang: str = DEFAULT_LANG, **params: Any) -> str:
     return text
 
 
+def model_name(alias: str, lang: str = DEFAULT_LANG) -> str:
+    """Display name of a model alias (``model.<alias>.name``), the alias if untranslated."""
+    key = f"model.{alias}.name"
+    text = t(key, lang)
+    return alias if text == key else text
+
+
+def note_text(key: str, params: dict[str, Any], lang: str = DEFAULT_LANG) -> str:
+    """A model's run note (``Forecaster.notes_``: an i18n key and its parameters) in
+    ``lang``; a ``model`` parameter (an alias) is shown by its display name."""
+    params = dict(params)
+    if isinstance(params.get("model"), str):
+        params["model"] = model_name(params["model"], lang)
+    return t(key, lang, **params)
+
+
 # ``{name:spec}`` / ``{name!r}`` -> ``{name}``
 _SPEC = re.compile(r"\{(\w+)(?:![rsa])?(?::[^{}]*)?\}")
 

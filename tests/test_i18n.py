@@ -92,3 +92,16 @@ def test_parameters_that_do_not_fit_never_show_raw_placeholders(monkeypatch):
     assert i18n.t("x.rows", "en", n=1234, name="a") == "1,234 rows in a"
     assert i18n.t("x.rows", "en", n="many", name="a") == "many rows in a"  # spec does not fit
     assert i18n.t("x.rows", "en", n=5) == "5 rows in …"  # a value is missing
+
+
+def test_run_notes_name_models_by_their_display_name():
+    from forecasting.i18n import note_text, t
+
+    note = ("ensemble.note.panel", {"model": "seasonal_naive"})
+    zh, en = note_text(*note, "zh"), note_text(*note, "en")
+    assert "季节性朴素" in zh and "seasonal_naive" not in zh
+    assert "Seasonal naive" in en and "seasonal_naive" not in en
+    assert en == t("ensemble.note.panel", "en", model="Seasonal naive")
+    # an alias without a translation stays as it is; other parameters pass through
+    assert "mystery" in note_text("ensemble.note.panel", {"model": "mystery"}, "en")
+    assert "12" in note_text("ensemble.note.sampled", {"n": 5, "of": 12}, "en")

@@ -34,7 +34,7 @@ from forecasting.charts.style import (
     rgba,
     template,
 )
-from forecasting.i18n import t
+from forecasting.i18n import model_name, t
 from forecasting.reports.safe import escape_html
 from forecasting.schema import DS, ID, Y, hi_col, levels_of, lo_col, model_aliases
 
@@ -44,9 +44,7 @@ TOTAL_IDS = frozenset({"total", "__total__", "all", "_all_"})
 # ----------------------------------------------------------------------------- names
 def model_label(alias: str, lang: str = "zh") -> str:
     """Display name of a model alias (``model.<alias>.name``), the alias if untranslated."""
-    key = f"model.{alias}.name"
-    text = t(key, lang)
-    return alias if text == key else text
+    return model_name(alias, lang)
 
 
 def series_label(series_id: str, lang: str = "zh") -> str:

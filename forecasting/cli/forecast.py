@@ -31,7 +31,7 @@ from forecasting.cli.common import (
 from forecasting.data.vocabulary import TOTAL
 from forecasting.engine.hierarchy import CHOICES as RECONCILE_CHOICES
 from forecasting.engine.hierarchy import NONE, check_method
-from forecasting.i18n import t
+from forecasting.i18n import note_text, t
 from forecasting.models import DEFAULT_MODELS, available
 
 OUT_FORMATS = ("csv", "xlsx", "html")
@@ -125,7 +125,7 @@ def cmd_forecast(args: argparse.Namespace) -> int:
         print(f"{name}: {err.message(args.lang)}", file=sys.stderr)
     for name, run in result.runs.items():
         for key, params in run.notes:
-            print(f"{name}: {t(key, args.lang, **params)}", file=sys.stderr)
+            print(f"{name}: {note_text(key, params, args.lang)}", file=sys.stderr)
     out = result.forecast
     _write(out, history, args.out, fmt, args.lang)
     summary = run_summary(result)

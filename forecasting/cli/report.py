@@ -166,11 +166,13 @@ def _build(args, history, freq, data, forecast, trained, config, store=None) -> 
     The quick backtest covers every trained model; the recommendation is the one
     ``evaluation.recommend`` picks from it (``--recommend`` overrides). With
     ``--windows 0`` a trained auto/ensemble's inner backtest recommends, when the
-    model store holds it; else ``reports.report.recommended_model`` decides.
+    model store holds it; else ``reports.report.recommended_model`` decides which model
+    leads, and the report does not call it recommended.
     """
     from forecasting.evaluation.recommend import expected_error_text, recommend
     from forecasting.reports.report import build_report, recommended_model
     from forecasting.reports.summary import accuracy_from_cv, band_level
+    from forecasting.schema import model_aliases
 
     accuracy, note, rec, cv = None, "", None, None
     if args.windows == 0:
@@ -181,7 +183,8 @@ def _build(args, history, freq, data, forecast, trained, config, store=None) -> 
         if res is not None:
             cv = res.cv
             rec = recommend(res, candidates=trained, level=_band(config))
-    model = args.recommend or (rec.model if rec is not None else recommended_model(trained))
+    chosen = args.recommend or (rec.model if rec is not None else None)
+    model = chosen or recommended_model(model_aliases(forecast))
     level = band_level(forecast, model, 80)
     if cv is not None:
         accuracy = accuracy_from_cv(cv, model, level)
@@ -198,7 +201,7 @@ def _build(args, history, freq, data, forecast, trained, config, store=None) -> 
         freq,
         data_name=Path(args.input).name,
         lang=args.lang,
-        recommended=model,
+        recommended=chosen,  # None: no backtest chose it, the report does not say "recommended"
         level=level,
         accuracy=accuracy,
         accuracy_note=note,

@@ -84,7 +84,9 @@ def build_report(
         freq: the data's frequency.
         data_name: the data's name (a file name), shown in the title (escaped).
         lang: "zh" (default) or "en".
-        recommended: the model to lead with (``recommended_model``).
+        recommended: the model a backtest (or the user) recommended, led with
+            (``recommended_model``); None: lead with ``auto`` or the first model, and
+            the summary and header do not call it recommended.
         level: the band shown (the model's narrowest band when it lacks this one).
         accuracy: the recommended model's quick backtest (``summary.accuracy_from_cv``).
         accuracy_note: why there is no accuracy (shown instead), e.g. backtest skipped.
@@ -103,10 +105,11 @@ def build_report(
     model = recommended_model(models, recommended)
     summ = sm.summarize(history, forecast, model, freq, level, country)
     label = model_label(model, lang)
-    words = sm.sentences(summ, lang, accuracy, model_label=label, recommended=model == recommended)
+    chosen = model == recommended
+    words = sm.sentences(summ, lang, accuracy, model_label=label, recommended=chosen)
     created = created or datetime.now().strftime("%Y-%m-%d %H:%M")
     body = [
-        _header(data_name, created, summ, label, lang),
+        _header(data_name, created, summ, label, lang, chosen),
         _section(t("report.h.summary", lang), _list(words)),
         _section(t("report.h.chart", lang), _chart_block(history, forecast, summ, lang, label)),
         _section(
@@ -161,9 +164,11 @@ def _table(
     return f"<table class='{cls}'><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _header(name: str, created: str, s: sm.Summary, label: str, lang: str) -> str:
+def _header(
+    name: str, created: str, s: sm.Summary, label: str, lang: str, chosen: bool = True
+) -> str:
     meta = t(
-        "report.meta",
+        "report.meta" if chosen else "report.meta_plain",
         lang,
         name=name,
         created=created,

@@ -66,6 +66,7 @@ def test_html_report(shop_csv, tmp_path):
     assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", page, re.I)
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page  # the SKU, as text
     assert "WAPE" in page and "回测窗口" in page  # the quick backtest ran (2 windows)
+    assert "推荐模型：" in page and "以上数字来自推荐模型" in page and "并非推荐" not in page
     assert "<th>商品</th>" in page  # the top table names what a series is
     assert "Traceback" not in r.stderr
 
@@ -77,6 +78,9 @@ def test_english_and_no_backtest(shop_csv, tmp_path):
     page = out.read_text("utf-8")
     assert "Sales forecast report" in page and "skipped as asked" in page
     assert "Wrote the report" in r.stdout
+    # no backtest chose the model shown: the report does not call it recommended
+    assert "not a recommendation" in page and "from the recommended model" not in page
+    assert "model shown: Seasonal naive" in page
 
 
 def _pdf_text_facts(data: bytes) -> tuple[int, bool, bool]:

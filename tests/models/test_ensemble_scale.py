@@ -104,8 +104,13 @@ def test_the_train_page_says_what_a_big_catalogue_changed(monkeypatch):
     from forecasting.ui.views import train
 
     note = ("ensemble.note.left_out", {"models": "prophet"})
-    runs = {"ensemble": RunInfo("ensemble", "trained", 1.0, 0.5, notes=(note,))}
+    panel = ("ensemble.note.panel", {"model": "seasonal_naive"})
+    runs = {"ensemble": RunInfo("ensemble", "trained", 1.0, 0.5, notes=(note, panel))}
     monkeypatch.setattr(train.state, "get", lambda key: runs if key == "train_runs" else None)
-    for lang, words in (("zh", "未纳入成员"), ("en", "left out of the members")):
+    for lang, words, name in (
+        ("zh", "未纳入成员", "季节性朴素"),
+        ("en", "left out of the members", "Seasonal naive"),
+    ):
         cells = " ".join(map(str, train.runs_table(lang).iloc[0]))
         assert "prophet" in cells and words in cells
+        assert name in cells and "seasonal_naive" not in cells  # the member's display name

@@ -10,7 +10,7 @@ import streamlit as st
 
 from forecasting.charts import forecast as charts
 from forecasting.charts.forecast import model_label
-from forecasting.i18n import t
+from forecasting.i18n import note_text, t
 from forecasting.ui import actions, cache, state, widgets
 from forecasting.ui.defaults import LEVEL_CHOICES, base_freq, default_horizon
 from forecasting.ui.messages import error_text
@@ -166,7 +166,7 @@ def runs_table(lang: str) -> pd.DataFrame | None:
             more = t("coverage.fallback_series", lang, n=r.fallbacks)
             note = f"{note}; {more}" if note else more
         for key, params in getattr(r, "notes", ()) if r.status != "failed" else ():
-            more = t(key, lang, **params)
+            more = note_text(key, params, lang)
             note = f"{note}; {more}" if note else more
         rows.append(
             {
