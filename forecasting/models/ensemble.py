@@ -523,7 +523,9 @@ class Ensemble(Forecaster):
 
         Scores are the members' relative backtest errors, shrunk toward their pooled
         mean over all series (``shrinkage``); ``auto`` picks the best score, ``ensemble``
-        weights the members within ``trim`` (1.5) times the best by inverse score.
+        weights the members within ``trim`` (1.5) times the best by inverse score
+        (``power``, default 1; ``top``: only that many of the best — both measured on the
+        development windows and left at their defaults, see README).
 
         A series with a flat inner backtest (``_flat_series``) is not judged by it: its
         weight goes to the members that read the driver plan (opening days,
@@ -555,7 +557,11 @@ class Ensemble(Forecaster):
             best = ok.min()
             trim = float(self.params.get("trim", 1.5))
             keep = ok[ok <= trim * best + 1e-12]  # drop clearly worse members
-            inv = 1.0 / np.maximum(keep, 1e-9)
+            top = self.params.get("top")  # development: only the ``top`` best scores
+            if top:
+                keep = keep.sort_values(kind="stable").iloc[: int(top)]
+            power = float(self.params.get("power", 1.0))  # development: sharper weights
+            inv = 1.0 / np.maximum(keep, 1e-9) ** power
             w.loc[uid, keep.index] = (inv / inv.sum()).to_numpy()
         return w
 

@@ -138,3 +138,20 @@ def test_the_panel_member_is_the_default_and_explained_per_series():
     for lang in ("zh", "en"):
         text = why_text(table.iloc[0], MEMBERS, "ensemble", lang)
         assert "ETS" in text and ("组合" in text if lang == "zh" else "combination" in text)
+
+
+def test_power_sharpens_and_top_limits_the_inverse_error_weights():
+    # ETS misses by 1, seasonal naive by 1.4: inverse errors give ETS 7/12
+    close = {f"s{i}": [(1.4, 1.0)] * 4 for i in range(3)}
+
+    def ets_weight(**params) -> float:
+        model = _given_backtest(create("ensemble", shrink=0.0, guard=None, **params), close)
+        w = model.selection(H)["weights"]
+        np.testing.assert_allclose(w.sum(axis=1), 1.0)
+        return float(w["ets"].iloc[0])
+
+    assert ets_weight() == pytest.approx(7 / 12)
+    assert ets_weight(power=0) == pytest.approx(0.5)  # equal weights within the trim
+    assert ets_weight(power=3) == pytest.approx(1.4**3 / (1 + 1.4**3))
+    assert ets_weight(top=1) == pytest.approx(1.0)  # the best member alone
+    assert ets_weight(top=2) == pytest.approx(7 / 12)
