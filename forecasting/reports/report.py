@@ -114,10 +114,12 @@ def build_report(
         _section(t("report.h.chart", lang), _chart_block(history, forecast, summ, lang, label)),
         _section(
             t("report.h.kpis", lang),
-            _kpi_table(summ, lang) + _models_table(history, forecast, models, model, summ, lang),
+            _kpi_table(summ, lang)
+            + _models_table(history, forecast, models, model, summ, lang, recommended=chosen),
         ),
         _section(
-            t("report.h.accuracy", lang), _accuracy_block(accuracy, accuracy_note, summ, lang)
+            t("report.h.accuracy" if chosen else "report.h.accuracy_plain", lang),
+            _accuracy_block(accuracy, accuracy_note, summ, lang),
         ),
     ]
     if forecast[ID].nunique() > 1:
@@ -231,8 +233,10 @@ def _models_table(
     chosen: str,
     s: sm.Summary,
     lang: str,
+    recommended: bool = True,
 ) -> str:
-    """Every model's horizon total: which number to use is marked, the others are context."""
+    """Every model's horizon total: which number to use is marked, the others are context
+    (``recommended=False``: the mark says "shown", not "recommended")."""
     from forecasting.charts.forecast import model_label
 
     if len(models) < 2:
@@ -240,7 +244,8 @@ def _models_table(
     rows = []
     for m in models:
         total = float(forecast[m].sum())
-        mark = t("report.models.recommended", lang) if m == chosen else ""
+        mark = t("report.models.recommended" if recommended else "report.models.shown", lang)
+        mark = mark if m == chosen else ""
         rows.append(
             [
                 model_label(m, lang),
@@ -255,7 +260,8 @@ def _models_table(
         t("report.kpi.yoy", lang),
         "",
     ]
-    caption = f"<p class='note'>{escape_html(t('report.models.caption', lang))}</p>"
+    key = "report.models.caption" if recommended else "report.models.caption_plain"
+    caption = f"<p class='note'>{escape_html(t(key, lang))}</p>"
     return caption + _table(head, rows, "models", numeric=(1, 2))
 
 

@@ -62,7 +62,7 @@ def test_hostile_names_stay_text(page):
 
 def test_chinese_by_default_english_on_request(page):
     assert "<html lang='zh-CN'>" in page
-    for text in ("销量预测报告", "摘要", "关键指标", "同比", "推荐模型的准确度", "季节性"):
+    for text in ("销量预测报告", "摘要", "关键指标", "同比", "展示模型的准确度", "季节性"):
         assert text in page, text
     hist, fc = _panel(ids=("a", "b"))
     en = build_report(hist, fc, "D", data_name="s.csv", lang="en")
@@ -80,9 +80,14 @@ def test_sections_follow_the_recommended_model():
         f"{auto_total:,.0f}"
     )
     assert f"{auto_total:,.0f}" in page
-    assert "★ recommended" in page
+    # led with, but no backtest recommended it: every part of the page says "shown"
+    assert "★ recommended" not in page and "recommended model" not in page
+    assert ">shown<" in page and "Accuracy of the model shown" in page
+    assert "not a recommendation" in page
     first = build_report(hist, fc, "D", data_name="s.csv", lang="en", recommended="seasonal_naive")
     assert f"{float(fc['seasonal_naive'].sum()):,.0f} units expected" in first
+    assert "★ recommended" in first and "Accuracy of the recommended model" in first
+    assert ">shown<" not in first and "not a recommendation" not in first
 
 
 def test_top_series_biggest_first_with_growth():
