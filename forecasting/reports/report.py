@@ -105,20 +105,20 @@ def build_report(
     model = recommended_model(models, recommended)
     summ = sm.summarize(history, forecast, model, freq, level, country)
     label = model_label(model, lang)
-    chosen = model == recommended
-    words = sm.sentences(summ, lang, accuracy, model_label=label, recommended=chosen)
+    vouched = model == recommended  # False: led with, but nobody recommended it
+    words = sm.sentences(summ, lang, accuracy, model_label=label, recommended=vouched)
     created = created or datetime.now().strftime("%Y-%m-%d %H:%M")
     body = [
-        _header(data_name, created, summ, label, lang, chosen),
+        _header(data_name, created, summ, label, lang, recommended=vouched),
         _section(t("report.h.summary", lang), _list(words)),
         _section(t("report.h.chart", lang), _chart_block(history, forecast, summ, lang, label)),
         _section(
             t("report.h.kpis", lang),
             _kpi_table(summ, lang)
-            + _models_table(history, forecast, models, model, summ, lang, recommended=chosen),
+            + _models_table(history, forecast, models, model, summ, lang, recommended=vouched),
         ),
         _section(
-            t("report.h.accuracy" if chosen else "report.h.accuracy_plain", lang),
+            t("report.h.accuracy" if vouched else "report.h.accuracy_plain", lang),
             _accuracy_block(accuracy, accuracy_note, summ, lang),
         ),
     ]
@@ -167,10 +167,10 @@ def _table(
 
 
 def _header(
-    name: str, created: str, s: sm.Summary, label: str, lang: str, chosen: bool = True
+    name: str, created: str, s: sm.Summary, label: str, lang: str, recommended: bool = True
 ) -> str:
     meta = t(
-        "report.meta" if chosen else "report.meta_plain",
+        "report.meta" if recommended else "report.meta_plain",
         lang,
         name=name,
         created=created,
