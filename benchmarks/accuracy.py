@@ -33,7 +33,9 @@ other columns score the rows it did forecast.
 
 ``--dev`` scores the 3 windows *before* the test windows instead: use it to try a
 model change, and run the test windows only to report (the ensemble's Prophet member
-was chosen that way: see the README).
+was chosen that way: see the README). ``--single '{"row": ["model", {params}]}'`` scores
+Shopcast models on their own beside the peers (``--no-ours`` leaves auto/ensemble out),
+e.g. LightGBM recursive against ``direct``.
 
 Printed: WAPE, MASE (in-sample seasonal naive scale at each cut-off), 80%/95%
 coverage, wall time, and Shopcast's WAPE as a ratio of the best peer.
@@ -198,6 +200,9 @@ def peer_prophet(train, fut, freq, h, m, levels):
 # selection rules, each scored as extra rows ``ensemble:<name>`` / ``auto:<name>``.
 INNER: dict = {}
 VARIANTS: dict[str, dict] = {}
+# ``--single`` (development): Shopcast models on their own, ``{row: [model, params]}``.
+SINGLE: dict[str, list] = {}
+NO_OURS = False
 
 
 def ours(train, fut, freq, h, m, levels):
@@ -218,6 +223,17 @@ def ours(train, fut, freq, h, m, levels):
     for vname, opts in VARIANTS.items():
         for select, base in ((False, "ensemble"), (True, "auto")):
             out = out.merge(_variant(ens, select, h, opts, fut, levels, f"{base}:{vname}"))
+    return out
+
+
+def singles(train, fut, freq, h, m, levels):
+    """Each ``--single`` model fitted and forecast on its own, one column per row name."""
+    from forecasting.models import create
+
+    out = None
+    for row, (name, params) in SINGLE.items():
+        fc = create(name, alias=row, **params).fit(train, freq).predict(h, future=fut, level=levels)
+        out = fc if out is None else out.merge(fc, on=[ID, DS], how="outer")
     return out
 
 
@@ -293,6 +309,10 @@ def run(
     }
     if skip_prophet:
         funcs.pop("Prophet")
+    if SINGLE:
+        funcs["single"] = singles
+    if SINGLE and NO_OURS:
+        funcs.pop("shopcast")
     times = {k: 0.0 for k in funcs}
     frames, train_by_cut = [], {}
     cuts = list(cutoffs(df, h, 2 * windows if dev else windows, freq))[:windows]
@@ -319,15 +339,16 @@ def run(
     cv = pd.concat(frames, ignore_index=True)
     mask = cv["open"] == 1 if "open" in cv else None
     extra = [f"{b}:{v}" for v in VARIANTS for b in OURS]
-    names = [n for n in (*PEERS, *OURS, *extra) if n in cv]
+    names = [n for n in (*PEERS, *OURS, *extra, *SINGLE) if n in cv]
     table = score(cv, train_by_cut, names, m, levels, mask)
     t = {
         "seasonal_naive": times["seasonal_naive"],
         "AutoETS": times["AutoETS"],
         "Prophet": times.get("Prophet", np.nan),
-        "auto": times["shopcast"],
-        "ensemble": times["shopcast"],
-        **{n: times["shopcast"] for n in extra},
+        "auto": times.get("shopcast", np.nan),
+        "ensemble": times.get("shopcast", np.nan),
+        **{n: times.get("shopcast", np.nan) for n in extra},
+        **{n: times["single"] for n in SINGLE},
     }
     table["wall_s"] = table["model"].map(t)
     peers = table[table["model"].isin(PEERS)]
@@ -347,6 +368,8 @@ def run(
         + (" (scored on open days)" if mask is not None else "")
     )
     print("(auto and ensemble share one fit: wall_s is their joint time)")
+    if SINGLE:
+        print(f"(single models {', '.join(SINGLE)}: wall_s is their joint time)")
     print(markdown(table))
 
 
@@ -373,9 +396,21 @@ def main() -> None:
         help="JSON {name: selection params} scored on the same backtest, e.g. "
         '{"s2":{"shrink":2},"old":{"use":[0,2],"drop":["theta"]}} (development)',
     )
+    ap.add_argument(
+        "--single",
+        default=None,
+        help="JSON {row: [model, params]} of Shopcast models scored on their own, e.g. "
+        '{"lgb": ["lightgbm", {}], "lgb_direct": ["lightgbm", {"direct": "auto"}]} (development)',
+    )
+    ap.add_argument(
+        "--no-ours", action="store_true", help="with --single: leave auto and ensemble out"
+    )
     args = ap.parse_args()
     import json
 
+    global NO_OURS
+    NO_OURS = args.no_ours
+    SINGLE.update(json.loads(args.single) if args.single else {})
     INNER.update(json.loads(args.inner) if args.inner else {})
     VARIANTS.update(json.loads(args.variants) if args.variants else {})
     sets = {"both": ["rossmann", "walmart"], "all": list(LOADERS)}.get(args.dataset, [args.dataset])

@@ -9,8 +9,9 @@ changed. Two models can say what drives their numbers:
   ``trend + sum(pieces) = yhat`` exactly.
 * **LightGBM** — per-feature contributions from the booster itself
   (``predict(X, pred_contrib=True)``: SHAP values, plus the expected value as
-  ``bias``), on the very feature rows of the recursive forecast, rebuilt step by
-  step as ``LightGBMModel._predict`` does. The booster predicts a ratio to the
+  ``bias``), on the very feature rows of the forecast, rebuilt as
+  ``LightGBMModel._predict`` builds them (step by step, or a block at a time for a
+  direct model). The booster predicts a ratio to the
   series' scale, so each contribution is multiplied by that scale (and by the
   recent level when ``level_window`` is on) to be in units; they then sum to the
   forecast.
@@ -64,7 +65,8 @@ _YEARLY_CAL = ("cal_woy", "cal_month", "cal_doy_sin", "cal_doy_cos", "yearly")
 def feature_group(name: str) -> str:
     """The business group of a feature or component name.
 
-    ``bias``, ``trend``, lags, rolling statistics and the recent level -> ``trend``
+    ``bias``, ``trend``, lags, rolling statistics, the recent level and a direct
+    model's steps ahead -> ``trend``
     (where sales stand and are heading); weekday -> ``weekly``; week of year, month,
     day-of-year waves -> ``yearly``; ``fest_*`` and festival ids -> ``festivals``;
     prices (``*_rel``) and promotion-like drivers -> ``promo_price``; anything else
@@ -73,7 +75,7 @@ def feature_group(name: str) -> str:
     from forecasting.models.features import is_promo_like
 
     n = str(name)
-    if n in (BIAS, TREND) or n.startswith(("lag_", "roll_", "level_")):
+    if n in (BIAS, TREND, "steps_ahead") or n.startswith(("lag_", "roll_", "level_")):
         return TREND
     if n in _WEEKLY_CAL:
         return WEEKLY
@@ -167,12 +169,13 @@ def lightgbm_contributions(
     future: pd.DataFrame | None = None,
     series: str | list[str] | None = None,
 ) -> pd.DataFrame:
-    """LightGBM feature contributions (``pred_contrib``) of the recursive forecast, in units.
+    """LightGBM feature contributions (``pred_contrib``) of the forecast, in units.
 
-    The future feature rows are rebuilt step by step exactly as the model's own
-    forecast builds them (the prediction of one step becomes a lag of the next).
+    The future feature rows are rebuilt exactly as the model's own forecast builds
+    them (``features.panel_forecast``: recursively, the prediction of one step becomes
+    a lag of the next; directly, a block of steps from one origin).
     """
-    from forecasting.models.features import recursive_forecast
+    from forecasting.models.features import panel_forecast
 
     ids = _series(model, series)
     if not ids:
@@ -186,16 +189,15 @@ def lightgbm_contributions(
     names = [*maker.feature_names, BIAS]
     contrib = np.zeros((len(rows), steps, len(names)))
 
-    def step(col: int) -> np.ndarray:
-        cols = np.full(len(rows), col)
-        x = maker.tabular(panel, rows, cols)
+    def cells(r: np.ndarray, cols: np.ndarray, back: np.ndarray | None) -> np.ndarray:
+        x = maker.tabular(panel, r, cols, back)
         parts = np.asarray(booster.predict(x, pred_contrib=True, num_threads=1), dtype=float)
-        parts = parts * maker.level(panel, rows, cols)[:, None]  # ratio -> scaled units
-        contrib[:, col - panel.origin, :] = parts
+        parts = parts * maker.level(panel, r, cols, back)[:, None]  # ratio -> scaled units
+        contrib[r, cols - panel.origin, :] = parts
         return parts.sum(axis=1)
 
     floor = 0.0 if getattr(model, "nonnegative_", False) else None
-    shown_values = recursive_forecast(panel, step, steps, floor=floor)
+    shown_values = panel_forecast(maker, panel, cells, steps, floor=floor)
     units = contrib * panel.scale[:, None, None]
     dates = panel.dates[:, panel.origin : panel.origin + steps]
     frames = []

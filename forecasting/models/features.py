@@ -201,6 +201,14 @@ class FeatureMaker:
             that level as a feature, so a model learns ratios to the recent level: a
             level that trends away from the range seen in training is then no unseen
             input. ``"auto"``: ``lag_spec(freq).level`` periods.
+        direct: ``None`` (default): features for a *recursive* forecast (lag 1 is the
+            period before the target; a forecast feeds its own predictions back as lags).
+            An integer ``H``: features for a *direct* forecast of up to ``H`` steps
+            ahead from one origin: a cell ``k`` steps after the last known period reads
+            its lags, rolling statistics and level at that origin (``back = k - 1``
+            periods further back than a recursive cell) and has ``k`` as the feature
+            ``steps_ahead``; calendar, festival and driver features stay those of the
+            target date. No prediction is ever read as a lag within ``H`` steps.
     """
 
     def __init__(
@@ -213,6 +221,7 @@ class FeatureMaker:
         promo_aware_lags: bool = False,
         country: str = "CN",
         level_window: int | str | None = None,
+        direct: int | None = None,
     ) -> None:
         spec = lag_spec(freq)
         self.freq = freq
@@ -225,7 +234,10 @@ class FeatureMaker:
         if level_window == "auto":
             level_window = spec.level
         self.level_window = int(level_window) if level_window else None
-        self.pad = max([pad, spec.price_window, *self.lags, *self.windows, self.level_window or 0])
+        self.direct = int(direct) if direct else None
+        reach = max([*self.lags, *self.windows, self.level_window or 0])
+        # a direct cell reads up to ``direct - 1`` periods further back than a recursive one
+        self.pad = max([pad, spec.price_window, reach + (self.direct or 1) - 1])
 
     # ------------------------------------------------------------------ fitting
     def fit(self, df: pd.DataFrame) -> FeatureMaker:
@@ -272,7 +284,12 @@ class FeatureMaker:
         roll = [f"roll_{s}_{w}" for w in self.windows for s in ("mean", "std")]
         w = getattr(self, "level_window", None)
         level = [f"level_{w}"] if w and (lag or roll) else []
-        return [*lag, *roll, *level, *self.exog_names_]
+        ahead = [STEPS_AHEAD] if self._direct else []
+        return [*lag, *roll, *level, *ahead, *self.exog_names_]
+
+    @property
+    def _direct(self) -> int | None:
+        return getattr(self, "direct", None)  # makers pickled before the option: recursive
 
     # -------------------------------------------------------------------- panel
     def panel(self, df: pd.DataFrame, future: pd.DataFrame | None = None, h: int = 0) -> Panel:
@@ -391,15 +408,22 @@ class FeatureMaker:
         return np.concatenate(parts, axis=2)
 
     # ----------------------------------------------------------------- features
-    def tabular(self, panel: Panel, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    def tabular(
+        self, panel: Panel, rows: np.ndarray, cols: np.ndarray, back: np.ndarray | None = None
+    ) -> np.ndarray:
         """Feature matrix (``feature_names`` order) for the cells ``(rows[i], cols[i])``.
 
         Lags and rolling statistics read ``panel.y`` strictly before each column,
         so during a recursive forecast they see the values filled in so far. With
         ``level_window`` they are divided by ``level`` (ratios to the recent level).
+        ``back`` (direct makers only): periods between the last known value and the
+        one before the target (``steps ahead - 1``, 0 for a recursive cell); lags,
+        rolling statistics and the level are read that much earlier.
         """
         rows = np.asarray(rows)
         cols = np.asarray(cols)
+        back = np.zeros(len(rows), dtype=int) if back is None else np.asarray(back, dtype=int)
+        past = cols - back  # the column the lags count back from
         y = panel.y if panel.promo is None else baseline(panel.y, panel.promo)
         s1, s2, cnt = _prefix_sums(y)
         w = getattr(self, "level_window", None)  # makers pickled before the option: None
@@ -409,16 +433,20 @@ class FeatureMaker:
         # Written column by column into one float32 matrix (the values of a float64
         # computation rounded once, as before): no float64 copy of the whole matrix.
         n_exog = panel.exog.shape[2]
-        out = np.empty((len(rows), n_lagged + (1 if w else 0) + n_exog), dtype=np.float32)
+        n_ahead = 1 if self._direct else 0
+        out = np.empty((len(rows), n_lagged + (1 if w else 0) + n_ahead + n_exog), dtype=np.float32)
         # ratios to the recent level, plus that level itself (in units of the yearly
         # mean): where the series stands in its year still informs the ratio
-        level = _window_mean(s1, cnt, rows, cols, w) if w else None
+        level = _window_mean(s1, cnt, rows, past, w) if w else None
         j = 0
-        for f in self._lagged(y, s1, s2, cnt, rows, cols):
+        for f in self._lagged(y, s1, s2, cnt, rows, past):
             out[:, j] = f if level is None else f / level
             j += 1
         if level is not None:
             out[:, j] = level
+            j += 1
+        if n_ahead:
+            out[:, j] = back + 1
             j += 1
         flat = rows * panel.exog.shape[1] + cols  # exogenous cells, straight into ``out``
         np.take(panel.exog.reshape(-1, n_exog), flat, axis=0, out=out[:, j:], mode="clip")
@@ -436,11 +464,16 @@ class FeatureMaker:
                 yield mean
                 yield np.sqrt(np.clip(var, 0, None))
 
-    def level(self, panel: Panel, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    def level(
+        self, panel: Panel, rows: np.ndarray, cols: np.ndarray, back: np.ndarray | None = None
+    ) -> np.ndarray:
         """Recent level before each cell: the mean (scaled) baseline value of the
-        ``level_window`` periods before it, at least ``LEVEL_FLOOR``; 1 (the series'
-        yearly mean) when unknown. All ones without ``level_window``."""
+        ``level_window`` periods before it (before ``cols - back``: see ``tabular``), at
+        least ``LEVEL_FLOOR``; 1 (the series' yearly mean) when unknown. All ones
+        without ``level_window``."""
         rows, cols = np.asarray(rows), np.asarray(cols)
+        if back is not None:
+            cols = cols - np.asarray(back, dtype=int)
         w = getattr(self, "level_window", None)
         if not w:
             return np.ones(len(rows))
@@ -478,6 +511,27 @@ class FeatureMaker:
         cols, rows = np.nonzero(ok.T)
         return rows, cols
 
+    def training_backs(
+        self, panel: Panel, rows: np.ndarray, cols: np.ndarray, seed: int = 0
+    ) -> np.ndarray | None:
+        """``back`` of each training cell of a direct maker (None for a recursive one).
+
+        Every cell is the target of one forecast, from an origin drawn uniformly
+        ``1..direct`` steps before it (seeded), so the training matrix has as many
+        rows as a recursive model's and every step ahead is learnt from about the
+        same number of cells. An origin is never earlier than ``min_context``
+        periods after the series' first observation (the draw is capped there).
+        """
+        if not self._direct:
+            return None
+        rng = np.random.default_rng(seed)
+        steps = rng.integers(1, self._direct + 1, size=len(rows))
+        room = np.asarray(cols) - panel.first[np.asarray(rows)] - self.spec.min_context + 1
+        return np.minimum(steps, np.maximum(room, 1)) - 1
+
+
+# Name of a direct maker's "how many periods after the origin" feature.
+STEPS_AHEAD = "steps_ahead"
 
 # Smallest recent level divided by (in units of the series' yearly mean): a series that
 # sold nothing for a month must not turn its next sale into an enormous ratio.
@@ -538,7 +592,7 @@ def relative_price(price: np.ndarray, origin: int, width: int) -> np.ndarray:
 
 
 def tabular_training(
-    df: pd.DataFrame, freq: str, params: Mapping[str, Any], cyclic: bool = False
+    df: pd.DataFrame, freq: str, params: Mapping[str, Any], cyclic: bool = False, seed: int = 0
 ) -> tuple[FeatureMaker, np.ndarray, np.ndarray]:
     """What a global tabular model (ridge, LightGBM) learns from: the features of every
     training cell of ``df`` and the target there, relative to its recent level.
@@ -546,9 +600,10 @@ def tabular_training(
     Args:
         df: training history.
         freq: its frequency.
-        params: the model's ``lags``, ``windows``, ``promo_aware_lags``, ``country``
-            and ``level_window`` (see :class:`FeatureMaker`).
+        params: the model's ``lags``, ``windows``, ``promo_aware_lags``, ``country``,
+            ``level_window`` and ``direct`` (see :class:`FeatureMaker`).
         cyclic: the calendar as a linear model needs it (see ``calendar_features``).
+        seed: the draw of each cell's origin for a direct model (``training_backs``).
 
     Returns:
         ``(maker, x, y)``: the fitted ``FeatureMaker``, the float32 feature matrix
@@ -562,11 +617,13 @@ def tabular_training(
         promo_aware_lags=bool(params["promo_aware_lags"]),
         country=params.get("country") or "CN",
         level_window=params.get("level_window"),
+        direct=params.get("direct"),
     ).fit(df)
     panel = maker.panel(df)  # the grid goes when this returns: only the matrix is kept
     rows, cols = maker.training_cells(panel)
-    x = maker.tabular(panel, rows, cols)
-    y = panel.y[rows, cols] / maker.level(panel, rows, cols)
+    back = maker.training_backs(panel, rows, cols, seed)
+    x = maker.tabular(panel, rows, cols, back)
+    y = panel.y[rows, cols] / maker.level(panel, rows, cols, back)
     return maker, x, y
 
 
@@ -592,17 +649,69 @@ def tabular_forecast(
 
     Returns:
         ``unique_id, ds, alias`` (:func:`forecast_frame`), built one period at a time
-        (:func:`recursive_forecast`).
+        (:func:`recursive_forecast`) or, for a direct maker, ``direct`` periods at a
+        time (:func:`direct_forecast`).
     """
     panel = maker.panel(train, future, h)
-    rows = np.arange(len(panel.ids))
 
-    def step(col: int) -> np.ndarray:
-        cols = np.full(len(rows), col)
-        return ratio(maker.tabular(panel, rows, cols)) * maker.level(panel, rows, cols)
+    def cells(rows: np.ndarray, cols: np.ndarray, back: np.ndarray | None) -> np.ndarray:
+        return ratio(maker.tabular(panel, rows, cols, back)) * maker.level(panel, rows, cols, back)
 
-    values = recursive_forecast(panel, step, h, floor=0.0 if nonnegative else None)
+    values = panel_forecast(maker, panel, cells, h, floor=0.0 if nonnegative else None)
     return forecast_frame(panel, values, alias)
+
+
+def panel_forecast(
+    maker: FeatureMaker,
+    panel: Panel,
+    cells: Callable[[np.ndarray, np.ndarray, np.ndarray | None], np.ndarray],
+    h: int,
+    floor: float | None = None,
+) -> np.ndarray:
+    """``h`` periods of every series of ``panel``, the way ``maker`` was trained:
+    recursively (one period at a time) or directly (``maker.direct`` at a time).
+
+    Args:
+        cells: ``cells(rows, cols, back)`` -> scaled predictions of those cells.
+
+    Returns:
+        ``(n, h)`` forecasts in the original units (the future of ``panel.y`` filled in).
+    """
+    rows = np.arange(len(panel.ids))
+    if not maker._direct:
+        return recursive_forecast(
+            panel, lambda col: cells(rows, np.full(len(rows), col), None), h, floor
+        )
+    return direct_forecast(panel, cells, h, maker._direct, floor)
+
+
+def direct_forecast(
+    panel: Panel,
+    cells: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray],
+    h: int,
+    block: int,
+    floor: float | None = None,
+) -> np.ndarray:
+    """Forecast ``h`` periods ``block`` at a time, each from the block's origin.
+
+    Within a block every step reads only values known at its origin (one call for all
+    series and steps); a horizon longer than ``block`` continues from the end of the
+    previous block, whose forecasts then serve as the history.
+
+    Returns:
+        ``(n, h)`` forecasts in the original units.
+    """
+    n = len(panel.ids)
+    for start in range(0, h, block):
+        k = np.arange(min(block, h - start))
+        rows = np.repeat(np.arange(n), len(k))
+        back = np.tile(k, n)
+        cols = panel.origin + start + back
+        pred = np.asarray(cells(rows, cols, back), dtype=float).reshape(n, len(k))
+        if floor is not None:
+            pred = np.maximum(pred, floor)
+        panel.y[:, panel.origin + start : panel.origin + start + len(k)] = pred
+    return panel.y[:, panel.origin : panel.origin + h] * panel.scale[:, None]
 
 
 def recursive_forecast(

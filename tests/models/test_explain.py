@@ -131,3 +131,16 @@ def test_models_that_cannot_explain(make_panel):
     out = explain(m, 7)
     assert out.empty and list(out.columns) == [ID, DS, "feature", "component", "value"]
     assert not supports(create("lightgbm"))  # unfitted
+
+
+def test_direct_lightgbm_contributions_add_up_to_the_forecast(make_panel):
+    """A direct model's forecast (blocks of steps from one origin) is explained on the
+    same rows: the parts sum to it, past the first block too."""
+    df = make_panel(n_series=2, days=300, seed=2, promo_effect=1.0)
+    h = 12
+    plan = _plan(df, h)
+    m = create("lightgbm", n_estimators=40, direct=5).fit(df, freq="D")
+    fc = m.predict(h, future=plan, level=[])
+    detail = explain(m, h, plan)
+    assert _sums_match(detail, fc, "lightgbm") < 1e-6
+    assert feature_group("steps_ahead") == "trend"

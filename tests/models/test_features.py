@@ -12,6 +12,7 @@ import pytest
 from forecasting.models.features import (
     FeatureMaker,
     calendar_features,
+    direct_forecast,
     festival_columns,
     forecast_frame,
     lag_spec,
@@ -252,3 +253,65 @@ def test_level_window_turns_lags_into_ratios_of_the_recent_level():
     np.testing.assert_allclose(b[:, n_lag], level, rtol=1e-6)  # the level is a feature too
     assert ratio.feature_names[n_lag] == "level_28" and len(ratio.feature_names) == b.shape[1]
     np.testing.assert_array_equal(b[:, n_lag + 1 :], a[:, n_lag:])  # calendar, drivers unchanged
+
+
+def test_a_direct_cell_reads_its_lags_at_the_origin():
+    """k steps ahead, lag 1 is the last known value, rolling windows end there, the level
+    is the origin's; calendar and drivers stay the target date's; ``steps_ahead`` is k."""
+    panel = make_panel(n_series=2, days=200, seed=4)
+    rec = FeatureMaker("D", promo_aware_lags=False, level_window=28).fit(panel)
+    dire = FeatureMaker("D", promo_aware_lags=False, level_window=28, direct=10).fit(panel)
+    grid = dire.panel(panel)
+    rows, cols, back = np.array([0, 1, 1]), np.array([150, 160, 170]), np.array([0, 4, 9])
+    x = dire.tabular(grid, rows, cols, back)
+    n_lag = len(rec.lags) + 2 * len(rec.windows)
+    # the lagged block and the level equal a recursive cell at the origin's column
+    at_origin = rec.tabular(grid, rows, cols - back)
+    np.testing.assert_allclose(x[:, : n_lag + 1], at_origin[:, : n_lag + 1], rtol=1e-6)
+    np.testing.assert_allclose(
+        dire.level(grid, rows, cols, back), rec.level(grid, rows, cols - back)
+    )
+    ahead = dire.feature_names.index("steps_ahead")
+    assert ahead == n_lag + 1 and len(dire.feature_names) == x.shape[1]
+    np.testing.assert_array_equal(x[:, ahead], back + 1)
+    # calendar, festivals and drivers: the target date's (a recursive cell's at ``cols``)
+    np.testing.assert_array_equal(x[:, ahead + 1 :], rec.tabular(grid, rows, cols)[:, n_lag + 1 :])
+    assert "steps_ahead" not in rec.feature_names
+    assert dire.pad >= max(dire.lags) + 9  # the furthest lag of the furthest step stays inside
+
+
+def test_direct_training_draws_one_origin_per_cell_within_reach():
+    panel = make_panel(n_series=4, days=600, seed=1)
+    maker = FeatureMaker("D", direct=14).fit(panel)
+    grid = maker.panel(panel)
+    rows, cols = maker.training_cells(grid)
+    back = maker.training_backs(grid, rows, cols, seed=0)
+    assert back.shape == rows.shape and back.min() == 0 and back.max() == 13
+    # no origin earlier than min_context periods after the series' first value
+    assert (cols - back >= grid.first[rows] + maker.spec.min_context).all()
+    # every step ahead is learnt from about as many cells (uniform draw, seeded)
+    counts = np.bincount(back[cols - grid.first[rows] >= 14 + maker.spec.min_context])
+    assert counts.min() > 0.8 * counts.mean()
+    np.testing.assert_array_equal(back, maker.training_backs(grid, rows, cols, seed=0))
+    assert FeatureMaker("D").fit(panel).training_backs(grid, rows, cols) is None
+
+
+def test_direct_forecast_never_reads_its_own_predictions_within_a_block():
+    """Each step of a block is predicted from the origin's values only; the next block
+    starts from the previous block's forecasts."""
+    panel = make_panel(n_series=2, days=200, seed=4)
+    maker = FeatureMaker("D", promo_aware_lags=False, direct=5).fit(panel)
+    grid = maker.panel(panel, None, 12)
+    calls = []
+
+    def cells(rows, cols, back):
+        calls.append((cols.copy(), back.copy()))
+        # a "model" that returns lag 1: the value at the origin, whatever the step
+        return maker.tabular(grid, rows, cols, back)[:, 0]
+
+    values = direct_forecast(grid, cells, 12, 5)
+    assert [len(np.unique(c)) for c, _ in calls] == [5, 5, 2]  # blocks of 5, 5 and 2 steps
+    last = grid.y[:, grid.origin - 1] * grid.scale
+    np.testing.assert_allclose(values, np.repeat(last[:, None], 12, axis=1))
+    for cols, back in calls:  # every cell of a block counts back to the block's origin
+        assert len(np.unique(cols - back)) == 1

@@ -185,10 +185,8 @@ def test_default_is_unchanged_by_the_new_options(forecast):
     pd.testing.assert_frame_equal(forecast, out)
 
 
-def test_level_window_follows_a_level_below_the_training_range():
-    """A series that falls steadily: predicting ratios to the recent level keeps the
-    forecast near the last weeks instead of the older, higher values."""
-    days = 500
+def _falling(days: int = 500) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Three series falling steadily with a weekly season: (history, last H days)."""
     ds = pd.date_range("2022-01-03", periods=days, freq="D")
     t = np.arange(days)
     rng = np.random.default_rng(0)
@@ -205,7 +203,13 @@ def test_level_window_follows_a_level_below_the_training_range():
     ]
     df = pd.concat(frames, ignore_index=True)
     cut = ds[-H - 1]
-    train, test = df[df[DS] <= cut], df[df[DS] > cut]
+    return df[df[DS] <= cut], df[df[DS] > cut]
+
+
+def test_level_window_follows_a_level_below_the_training_range():
+    """A series that falls steadily: predicting ratios to the recent level keeps the
+    forecast near the last weeks instead of the older, higher values."""
+    train, test = _falling()
     errors = {}
     for window in (None, 28):
         model = create("lightgbm", seed=0, level_window=window, **FAST).fit(train, freq="D")
@@ -214,3 +218,35 @@ def test_level_window_follows_a_level_below_the_training_range():
         errors[window] = float(np.abs(merged[Y] - merged["lightgbm"]).sum() / merged[Y].sum())
         assert (fc["lightgbm-lo-80"] <= fc["lightgbm"]).all()
     assert errors[28] < errors[None], errors
+
+
+def test_direct_lightgbm_forecasts_the_whole_horizon_in_blocks():
+    """``direct``: one model for 1..H steps from the origin; a longer horizon continues
+    H steps at a time; the first block is the same whatever the horizon; bands nest."""
+    model = create("lightgbm", seed=3, direct=10, **FAST).fit(TRAIN, freq="D")
+    assert "steps_ahead" in model.maker_.feature_names
+    long = model.predict(H, future=FUTURE, level=[80])
+    assert long.groupby(ID).size().eq(H).all() and long["lightgbm"].notna().all()
+    assert (long[lo_col("lightgbm", 80)] <= long["lightgbm"]).all()
+    assert (long["lightgbm"] <= long[hi_col("lightgbm", 80)]).all()
+    short = model.predict(10, future=FUTURE, level=[])
+    head = long.groupby(ID).head(10)[[ID, DS, "lightgbm"]].reset_index(drop=True)
+    pd.testing.assert_frame_equal(short[[ID, DS, "lightgbm"]].reset_index(drop=True), head)
+    # it learns: better than seasonal naive on the held-out days, like the recursive model
+    naive = create("seasonal_naive").fit(TRAIN, freq="D").predict(H, level=[])
+    assert _mae(long, "lightgbm") < 0.8 * _mae(naive, "seasonal_naive")
+    auto = create("lightgbm", seed=3, direct="auto", **FAST).fit(TRAIN, freq="D")
+    assert auto.maker_.direct == 28  # four weeks of days
+
+
+def test_direct_lightgbm_follows_a_falling_level():
+    """Trained on ratios to the origin's level (``level_window``), the direct model
+    forecasts a steadily falling series at least as well as the recursive one."""
+    train, test = _falling()
+    err = {}
+    for direct in (None, "auto"):
+        fc = create("lightgbm", seed=0, level_window=28, direct=direct, **FAST)
+        fc = fc.fit(train, freq="D").predict(H, level=[])
+        merged = test.merge(fc, on=[ID, DS])
+        err[direct] = float(np.abs(merged[Y] - merged["lightgbm"]).sum() / merged[Y].sum())
+    assert err["auto"] < 0.1 and err["auto"] <= err[None] * 1.1, err
