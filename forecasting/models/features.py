@@ -205,10 +205,12 @@ class FeatureMaker:
             period before the target; a forecast feeds its own predictions back as lags).
             An integer ``H``: features for a *direct* forecast of up to ``H`` steps
             ahead from one origin: a cell ``k`` steps after the last known period reads
-            its lags, rolling statistics and level at that origin (``back = k - 1``
-            periods further back than a recursive cell) and has ``k`` as the feature
-            ``steps_ahead``; calendar, festival and driver features stay those of the
-            target date. No prediction is ever read as a lag within ``H`` steps.
+            its rolling statistics, level and non-seasonal lags at that origin
+            (``back = k - 1`` periods further back than a recursive cell), its seasonal
+            lags at the latest known date of the target's place in the season
+            (``_lag_reach``), and has ``k`` as the feature ``steps_ahead``; calendar,
+            festival and driver features stay those of the target date. No prediction
+            is ever read as a lag within ``H`` steps.
     """
 
     def __init__(
@@ -439,7 +441,7 @@ class FeatureMaker:
         # mean): where the series stands in its year still informs the ratio
         level = _window_mean(s1, cnt, rows, past, w) if w else None
         j = 0
-        for f in self._lagged(y, s1, s2, cnt, rows, past):
+        for f in self._lagged(y, s1, s2, cnt, rows, past, self._lag_reach(back)):
             out[:, j] = f if level is None else f / level
             j += 1
         if level is not None:
@@ -452,10 +454,31 @@ class FeatureMaker:
         np.take(panel.exog.reshape(-1, n_exog), flat, axis=0, out=out[:, j:], mode="clip")
         return out
 
-    def _lagged(self, y, s1, s2, cnt, rows, cols):
-        """Lags, then rolling mean and std per window, one float64 column at a time."""
+    def _lag_reach(self, back: np.ndarray) -> list[np.ndarray]:
+        """Periods each lag reaches back from the origin column (``cols - back``).
+
+        Recursive cells (``back`` 0): the lag itself. Direct cells: a lag that is a whole
+        number of seasons (7, 14, 21, 28 days; 52 weeks; 12 months) keeps its place in
+        the season: it reads the same weekday (week of the year, month) as the target,
+        the latest one known at the origin (lag 7, 10 steps ahead: the target's date two
+        weeks back); any other lag counts back from the origin (lag 1: the last known
+        period).
+        """
+        m = season_length(self.freq)
+        step = back + 1
+        reach = []
         for lag in self.lags:
-            yield y[rows, cols - lag]
+            if self._direct and m > 1 and lag % m == 0:
+                seasons = np.maximum(0, -(-(step - lag) // m))  # ceil, for lags < step
+                reach.append(lag + m * seasons - back)
+            else:
+                reach.append(np.full(len(back), lag))
+        return reach
+
+    def _lagged(self, y, s1, s2, cnt, rows, cols, reach):
+        """Lags, then rolling mean and std per window, one float64 column at a time."""
+        for r in reach:
+            yield y[rows, cols - r]
         with np.errstate(invalid="ignore", divide="ignore"):
             for w in self.windows:
                 k = cnt[rows, cols] - cnt[rows, cols - w]

@@ -256,26 +256,41 @@ def test_level_window_turns_lags_into_ratios_of_the_recent_level():
 
 
 def test_a_direct_cell_reads_its_lags_at_the_origin():
-    """k steps ahead, lag 1 is the last known value, rolling windows end there, the level
-    is the origin's; calendar and drivers stay the target date's; ``steps_ahead`` is k."""
+    """k steps ahead: lag 1 is the last known value, rolling windows and the level end
+    there; a weekly lag reads the target's weekday, the latest one known; calendar and
+    drivers stay the target date's; ``steps_ahead`` is k."""
     panel = make_panel(n_series=2, days=200, seed=4)
     rec = FeatureMaker("D", promo_aware_lags=False, level_window=28).fit(panel)
     dire = FeatureMaker("D", promo_aware_lags=False, level_window=28, direct=10).fit(panel)
+    assert dire.lags == (1, 2, 3, 7, 14, 21, 28)
     grid = dire.panel(panel)
     rows, cols, back = np.array([0, 1, 1]), np.array([150, 160, 170]), np.array([0, 4, 9])
     x = dire.tabular(grid, rows, cols, back)
-    n_lag = len(rec.lags) + 2 * len(rec.windows)
-    # the lagged block and the level equal a recursive cell at the origin's column
-    at_origin = rec.tabular(grid, rows, cols - back)
-    np.testing.assert_allclose(x[:, : n_lag + 1], at_origin[:, : n_lag + 1], rtol=1e-6)
-    np.testing.assert_allclose(
-        dire.level(grid, rows, cols, back), rec.level(grid, rows, cols - back)
-    )
-    ahead = dire.feature_names.index("steps_ahead")
-    assert ahead == n_lag + 1 and len(dire.feature_names) == x.shape[1]
+    level = rec.level(grid, rows, cols - back)
+    np.testing.assert_allclose(dire.level(grid, rows, cols, back), level)
+    y = grid.y[rows]
+    i = np.arange(3)
+    origin = cols - back  # the first unknown column of each cell's forecast
+    expect = {
+        "lag_1": y[i, origin - 1],  # the last known value
+        "lag_3": y[i, origin - 3],
+        # weekly lags: steps 1, 5, 10 -> 7 / 7 / 14 days before the target, all known
+        "lag_7": y[i, cols - np.array([7, 7, 14])],
+        "lag_14": y[i, cols - 14],
+        "lag_28": y[i, cols - 28],
+    }
+    names = dire.feature_names
+    for name, want in expect.items():
+        np.testing.assert_allclose(x[:, names.index(name)], want / level, rtol=1e-5)
+    # rolling statistics end at the origin: a recursive cell's at the origin's column
+    at_origin = rec.tabular(grid, rows, origin)
+    roll = [j for j, n in enumerate(names) if n.startswith(("roll_", "level_"))]
+    np.testing.assert_allclose(x[:, roll], at_origin[:, roll], rtol=1e-5)
+    ahead = names.index("steps_ahead")
+    assert ahead == roll[-1] + 1 and len(names) == x.shape[1]
     np.testing.assert_array_equal(x[:, ahead], back + 1)
     # calendar, festivals and drivers: the target date's (a recursive cell's at ``cols``)
-    np.testing.assert_array_equal(x[:, ahead + 1 :], rec.tabular(grid, rows, cols)[:, n_lag + 1 :])
+    np.testing.assert_array_equal(x[:, ahead + 1 :], rec.tabular(grid, rows, cols)[:, ahead:])
     assert "steps_ahead" not in rec.feature_names
     assert dire.pad >= max(dire.lags) + 9  # the furthest lag of the furthest step stays inside
 
