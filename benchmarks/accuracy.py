@@ -203,6 +203,7 @@ VARIANTS: dict[str, dict] = {}
 # ``--single`` (development): Shopcast models on their own, ``{row: [model, params]}``.
 SINGLE: dict[str, list] = {}
 NO_OURS = False
+BY_CUTOFF = False  # ``--by-cutoff``: also one table per cut-off
 
 
 def ours(train, fut, freq, h, m, levels):
@@ -371,6 +372,13 @@ def run(
     if SINGLE:
         print(f"(single models {', '.join(SINGLE)}: wall_s is their joint time)")
     print(markdown(table))
+    if BY_CUTOFF:
+        for cut, part in cv.groupby("cutoff"):
+            pmask = None if mask is None else mask[part.index]
+            t_cut = score(part, train_by_cut, names, m, levels, pmask)
+            t_cut.insert(0, "cutoff", str(pd.Timestamp(cut).date()))
+            print(f"\n#### {dataset}, cut-off {pd.Timestamp(cut).date()} alone")
+            print(markdown(t_cut.drop(columns=["missing"])))
 
 
 def main() -> None:
@@ -405,11 +413,15 @@ def main() -> None:
     ap.add_argument(
         "--no-ours", action="store_true", help="with --single: leave auto and ensemble out"
     )
+    ap.add_argument(
+        "--by-cutoff", action="store_true", help="also print one table per cut-off (WAPE, coverage)"
+    )
     args = ap.parse_args()
     import json
 
-    global NO_OURS
+    global NO_OURS, BY_CUTOFF
     NO_OURS = args.no_ours
+    BY_CUTOFF = args.by_cutoff
     SINGLE.update(json.loads(args.single) if args.single else {})
     INNER.update(json.loads(args.inner) if args.inner else {})
     VARIANTS.update(json.loads(args.variants) if args.variants else {})
