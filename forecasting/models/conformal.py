@@ -130,14 +130,42 @@ def interval_widths(
     return naive_half_widths(train, levels, h, m), False
 
 
+# Bounds of a band's shape factor (``shape_factors``): a forecast of zero (a closed day)
+# keeps a quarter of the usual width, a spike at most four times.
+SHAPE_BOUNDS = (0.25, 4.0)
+
+
+def shape_factors(values: np.ndarray, groups: np.ndarray, power: float) -> np.ndarray:
+    """How much wider than its window's average each step's band is: the forecast
+    relative to its mean over the window (``groups``: one label per series and window),
+    to the ``power``, within ``SHAPE_BOUNDS``. ``power`` 0: all ones (bands of one width
+    per step, whatever the forecast's shape); 1: proportional to the forecast."""
+    values = np.asarray(values, dtype=float)
+    if not power:
+        return np.ones(len(values))
+    v = np.clip(np.nan_to_num(values, nan=0.0), 0.0, None)
+    mean = pd.Series(v).groupby(np.asarray(groups)).transform("mean").to_numpy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rel = np.where(mean > 0, v / mean, 1.0)
+    return np.clip(rel, *SHAPE_BOUNDS) ** power
+
+
 def add_bands(
-    point: pd.DataFrame, alias: str, widths: dict, scale: pd.Series, levels: list
+    point: pd.DataFrame,
+    alias: str,
+    widths: dict,
+    scale: pd.Series,
+    levels: list,
+    shape: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """A copy of ``point`` with ``lo``/``hi`` columns: the mean -/+ each step's half-width
-    (``widths[level][step]``) times the series' scale."""
+    (``widths[level][step]``) times the series' scale (times ``shape``, one factor per
+    row, when given: ``shape_factors``)."""
     out = point.copy()
     step = out.groupby(ID, observed=True).cumcount().to_numpy()
     s = out[ID].map(scale).to_numpy(dtype=float)
+    if shape is not None:
+        s = s * np.asarray(shape, dtype=float)
     mean = out[alias].to_numpy(dtype=float)
     for lv in levels:
         w = widths[lv][step] * s
