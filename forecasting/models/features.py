@@ -38,6 +38,7 @@ class LagSpec:
         window: default input window of the neural models.
         level: periods of the recent level ``level_window="auto"`` divides by (28 days,
             8 weeks, 3 months).
+        direct: steps a ``direct="auto"`` model is trained for (28 days, 13 weeks, 6 months).
     """
 
     lags: tuple[int, ...]
@@ -48,12 +49,13 @@ class LagSpec:
     price_window: int
     window: int
     level: int = 3
+    direct: int = 7
 
 
 _SPECS: dict[int, LagSpec] = {
-    7: LagSpec((1, 2, 3, 7, 14, 21, 28), (7, 28), 7, 56, 365, 28, 28, 28),
-    52: LagSpec((1, 2, 4, 13, 52), (4, 13), 4, 26, 52, 13, 52, 8),
-    12: LagSpec((1, 2, 3, 12), (3, 12), 3, 18, 12, 3, 12, 3),
+    7: LagSpec((1, 2, 3, 7, 14, 21, 28), (7, 28), 7, 56, 365, 28, 28, 28, 28),
+    52: LagSpec((1, 2, 4, 13, 52), (4, 13), 4, 26, 52, 13, 52, 8, 13),
+    12: LagSpec((1, 2, 3, 12), (3, 12), 3, 18, 12, 3, 12, 3, 6),
 }
 _FALLBACK = LagSpec((1, 2, 3), (3,), 3, 12, 12, 3, 6)
 
@@ -210,7 +212,7 @@ class FeatureMaker:
             lags at the latest known date of the target's place in the season
             (``_lag_reach``), and has ``k`` as the feature ``steps_ahead``; calendar,
             festival and driver features stay those of the target date. No prediction
-            is ever read as a lag within ``H`` steps.
+            is ever read as a lag within ``H`` steps. ``"auto"``: ``lag_spec(freq).direct``.
     """
 
     def __init__(
@@ -223,7 +225,7 @@ class FeatureMaker:
         promo_aware_lags: bool = False,
         country: str = "CN",
         level_window: int | str | None = None,
-        direct: int | None = None,
+        direct: int | str | None = None,
     ) -> None:
         spec = lag_spec(freq)
         self.freq = freq
@@ -236,6 +238,8 @@ class FeatureMaker:
         if level_window == "auto":
             level_window = spec.level
         self.level_window = int(level_window) if level_window else None
+        if direct == "auto":
+            direct = spec.direct
         self.direct = int(direct) if direct else None
         reach = max([*self.lags, *self.windows, self.level_window or 0])
         # a direct cell reads up to ``direct - 1`` periods further back than a recursive one

@@ -10,7 +10,6 @@ import pandas as pd
 
 from forecasting.models.base import Forecaster, Progress
 from forecasting.models.features import lag_spec, tabular_forecast, tabular_training
-from forecasting.schema import season_length
 
 DEFAULTS: dict[str, Any] = {
     "n_estimators": 400,
@@ -42,7 +41,7 @@ DEFAULTS: dict[str, Any] = {
     # "auto" or an integer H: *direct* — one model for 1..H steps ahead with the step as a
     # feature, the lags read at the forecast origin (``FeatureMaker``'s ``direct``), so no
     # prediction is fed back within H steps; a longer horizon continues H steps at a time.
-    # "auto": H = DIRECT_STEPS of the frequency (4 weeks of days, 13 weeks, 6 months).
+    # "auto": H = ``lag_spec(freq).direct`` (4 weeks of days, 13 weeks, 6 months).
     # Off by default: alone on the development windows of the seven sets of
     # benchmarks/accuracy.py it was worse than recursive on every one (mean WAPE / the
     # better of seasonal naive and AutoETS 0.973 vs 0.943; README, "LightGBM direct").
@@ -61,8 +60,6 @@ _NOT_LIGHTGBM = (
     "direct",
     "calibration_series",
 )
-# Steps a ``direct="auto"`` model is trained for, by season length (days, weeks, months).
-DIRECT_STEPS = {7: 28, 52: 13, 12: 6}
 
 
 class LightGBMModel(Forecaster):
@@ -98,8 +95,6 @@ class LightGBMModel(Forecaster):
         from forecasting.engine.parallel import n_jobs
 
         p = self.params
-        if p.get("direct") == "auto":
-            p = {**p, "direct": DIRECT_STEPS.get(season_length(self.freq), 7)}
         # x: float32, LightGBM bins it
         self.maker_, x, y = tabular_training(df, self.freq, p, seed=self.seed)
         params = {k: v for k, v in p.items() if k not in _NOT_LIGHTGBM}

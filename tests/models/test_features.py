@@ -330,3 +330,12 @@ def test_direct_forecast_never_reads_its_own_predictions_within_a_block():
     np.testing.assert_allclose(values, np.repeat(last[:, None], 12, axis=1))
     for cols, back in calls:  # every cell of a block counts back to the block's origin
         assert len(np.unique(cols - back)) == 1
+
+
+def test_direct_auto_follows_the_frequency():
+    """``direct="auto"`` is resolved where ``level_window="auto"`` is (the feature maker),
+    so every tabular model (LightGBM, ridge) takes it."""
+    assert FeatureMaker("D", direct="auto").direct == 28
+    assert FeatureMaker("W-MON", direct="auto").direct == 13
+    assert FeatureMaker("MS", direct="auto").direct == 6
+    assert FeatureMaker("D").direct is None
