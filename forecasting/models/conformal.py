@@ -18,7 +18,7 @@ from collections.abc import Iterator
 import numpy as np
 import pandas as pd
 
-from forecasting.schema import DS, ID, Y, hi_col, lo_col
+from forecasting.schema import DS, ID, Y, driver_columns, hi_col, lo_col
 
 MIN_POOL = 30  # errors per step before we stop borrowing from neighbouring steps
 
@@ -59,13 +59,33 @@ def calibration_splits(
         yield past, held
 
 
+def closed_days(frame: pd.DataFrame) -> np.ndarray:
+    """Per row of ``frame``: whether an open/closed driver (``features.is_open_flag``:
+    "open", "营业"...) says the shop was closed (0) that day.
+
+    A closed day's zero is known in advance from the plan, not an outcome the band has
+    to cover: calibration leaves such days out, or the pool of errors fills up with exact
+    zeros (Rossmann: one day in seven) and every open day's band comes out too narrow.
+    """
+    from forecasting.models.features import is_open_flag
+
+    cols = [c for c in driver_columns(frame) if is_open_flag(str(c))]
+    closed = np.zeros(len(frame), dtype=bool)
+    for c in cols:
+        v = pd.to_numeric(frame[c], errors="coerce").to_numpy(dtype=float)
+        closed |= v == 0
+    return closed
+
+
 def scaled_errors(
     held: pd.DataFrame, pred: pd.DataFrame, alias: str, scale: pd.Series, h: int
 ) -> list[np.ndarray]:
     """Errors of forecast ``pred`` (column ``alias``) on ``held``, divided by each series'
-    ``scale``: one row of ``h`` steps per series (NaN where missing)."""
+    ``scale``: one row of ``h`` steps per series (NaN where missing or on a day the
+    drivers say was closed: ``closed_days``)."""
     merged = held.merge(pred, on=[ID, DS], how="inner")
     merged["err"] = (merged[Y] - merged[alias]) / merged[ID].map(scale)
+    merged.loc[closed_days(merged), "err"] = np.nan
     merged["step"] = merged.groupby(ID, observed=True).cumcount()
     rows = []
     for _, g in merged.groupby(ID, observed=True):
@@ -148,6 +168,70 @@ def shape_factors(values: np.ndarray, groups: np.ndarray, power: float) -> np.nd
     with np.errstate(invalid="ignore", divide="ignore"):
         rel = np.where(mean > 0, v / mean, 1.0)
     return np.clip(rel, *SHAPE_BOUNDS) ** power
+
+
+# Seasonal difficulty (``seasonal_difficulty``): how much harder than usual a date is to
+# forecast, read from the same dates a year earlier, within these bounds.
+DIFFICULTY_BOUNDS = (0.5, 3.0)
+# Periods in a year, keeping the weekday for daily data (as ``charts.yoy``), and the centred
+# smoothing window: wide enough for a festival that moves by up to three weeks a year
+# (Spring Festival) still to fall inside it.
+YEAR_PERIODS = {"D": 364, "W": 52, "M": 12}
+DIFFICULTY_SMOOTH = {"D": 29, "W": 5, "M": 3}
+
+
+def _year_key(freq: str) -> str | None:
+    base = freq.split("-")[0].upper()
+    if base in ("M", "ME", "MS"):
+        return "M"
+    return base if base in ("D", "W") else None
+
+
+def seasonal_difficulty(train: pd.DataFrame, freq: str, power: float) -> pd.Series:
+    """Per date, how much wider than usual a band should be: the panel's volatility at
+    the same dates a year earlier relative to its usual volatility, to the ``power``.
+
+    Volatility is the absolute change from the previous week (daily data: the same
+    weekday a week earlier; weekly or monthly: the previous period), divided by each
+    series' mean absolute change so every series weighs the same, averaged over the
+    series present, smoothed over a centred window (``DIFFICULTY_SMOOTH``) and divided by
+    its mean over the history. A date's difficulty is that curve one year
+    (``YEAR_PERIODS``) earlier, within ``DIFFICULTY_BOUNDS``. Split-conformal errors
+    divided by it before their quantiles are taken, and bands multiplied back, carry what
+    last year's festival season did to the errors into this year's: calibration windows
+    just before a holiday season no longer give it a quiet season's band, nor windows just
+    after it a quiet season a holiday's band.
+
+    Returns:
+        A factor per date on the frequency's grid from the history's first date to one
+        year after its last (1.0 where a year earlier is not in the history, and
+        everywhere when ``power`` is 0 or the frequency has no year).
+    """
+    key = _year_key(freq)
+    start, end = pd.Timestamp(train[DS].min()), pd.Timestamp(train[DS].max())
+    year = YEAR_PERIODS.get(key or "", 0)
+    grid = pd.date_range(start, periods=len(pd.date_range(start, end, freq=freq)) + year, freq=freq)
+    if not power or key is None:
+        return pd.Series(1.0, index=grid)
+    wide = train.pivot_table(index=DS, columns=ID, values=Y, aggfunc="sum", observed=True)
+    wide = wide.reindex(grid[grid <= end])
+    lag = 7 if key == "D" else 1
+    change = (wide - wide.shift(lag)).abs()
+    usual = change.mean()
+    change = change / usual.where(usual > 0)
+    panel = change.mean(axis=1)
+    curve = panel.rolling(DIFFICULTY_SMOOTH[key], center=True, min_periods=1).mean()
+    mean = float(curve.mean())
+    if not np.isfinite(mean) or mean <= 0:
+        return pd.Series(1.0, index=grid)
+    past = (curve / mean).reindex(grid).shift(year)
+    factor = past.clip(*DIFFICULTY_BOUNDS).fillna(1.0) ** float(power)
+    return factor
+
+
+def difficulty_at(curve: pd.Series, dates) -> np.ndarray:
+    """``seasonal_difficulty``'s factor at each of ``dates`` (1.0 off its grid)."""
+    return curve.reindex(pd.DatetimeIndex(dates)).fillna(1.0).to_numpy(dtype=float)
 
 
 def add_bands(
