@@ -1,0 +1,54 @@
+"""``auto``'s ``select_min``: below that many series it weights its members instead of
+choosing one per series (measured on single totals and 5-series panels, left at 1)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from forecasting.models import create
+from forecasting.schema import DS, ID, Y
+
+
+def _shops(n: int, days: int = 300) -> pd.DataFrame:
+    ds = pd.date_range("2023-01-02", periods=days, freq="D")
+    rng = np.random.default_rng(5)
+    weekend = np.where(ds.dayofweek >= 5, 1.5, 1.0)
+    trend = np.linspace(1.0, 1.3, days)
+    return pd.concat(
+        [
+            pd.DataFrame(
+                {ID: f"s{i}", DS: ds, Y: 40 * (i + 1) * weekend * trend * rng.gamma(8, 1 / 8, days)}
+            )
+            for i in range(n)
+        ],
+        ignore_index=True,
+    )
+
+
+MEMBERS = ["ets", "theta"]
+
+
+def _weights(model, h: int) -> pd.DataFrame:
+    ex = model.explain(h).set_index(ID)
+    return ex[[f"weight_{m}" for m in MEMBERS]]
+
+
+def test_a_single_series_gets_the_ensembles_weights_below_select_min():
+    df, h = _shops(1), 14
+    picked = create("auto", members=MEMBERS).fit(df, freq="D")
+    mixed = create("auto", members=MEMBERS, select_min=2).fit(df, freq="D")
+    ens = create("ensemble", members=MEMBERS).fit(df, freq="D")
+    w_pick, w_mix, w_ens = (_weights(m, h) for m in (picked, mixed, ens))
+    assert sorted(w_pick.iloc[0].tolist()) == [0.0, 1.0]  # one member chosen
+    assert (w_mix.iloc[0] > 0).all()  # both members weighted ...
+    pd.testing.assert_frame_equal(w_mix, w_ens)  # ... exactly as the ensemble does
+    fc_mix, fc_ens = mixed.predict(h), ens.predict(h)
+    np.testing.assert_allclose(fc_mix["auto"], fc_ens["ensemble"])
+
+
+def test_a_panel_at_select_min_still_chooses_per_series():
+    df, h = _shops(2), 14
+    model = create("auto", members=MEMBERS, select_min=2).fit(df, freq="D")
+    w = _weights(model, h)
+    assert ((w == 0) | (w == 1)).all().all() and (w.sum(axis=1) == 1).all()
