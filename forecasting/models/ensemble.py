@@ -679,6 +679,8 @@ class Ensemble(Forecaster):
         """``band_season``: the seasonal difficulty of each date
         (``conformal.seasonal_difficulty``), computed once per fit and power."""
         power = float(self.params.get("band_season", BAND_SEASON))
+        if not power:  # off: every date 1.0 (``difficulty_at`` off the curve)
+            return pd.Series(dtype=float)
         kept = getattr(self, "difficulty_", None)
         if kept is None or kept[0] != power:
             kept = (power, seasonal_difficulty(self.train_, self.freq, power))
