@@ -18,7 +18,8 @@ from collections.abc import Iterator
 import numpy as np
 import pandas as pd
 
-from forecasting.schema import DS, ID, Y, driver_columns, hi_col, lo_col
+from forecasting.models.features import is_open_flag
+from forecasting.schema import DS, ID, Y, driver_columns, hi_col, lo_col, season_length
 
 MIN_POOL = 30  # errors per step before we stop borrowing from neighbouring steps
 
@@ -67,8 +68,6 @@ def closed_days(frame: pd.DataFrame) -> np.ndarray:
     to cover: calibration leaves such days out, or the pool of errors fills up with exact
     zeros (Rossmann: one day in seven) and every open day's band comes out too narrow.
     """
-    from forecasting.models.features import is_open_flag
-
     cols = [c for c in driver_columns(frame) if is_open_flag(str(c))]
     closed = np.zeros(len(frame), dtype=bool)
     for c in cols:
@@ -173,18 +172,11 @@ def shape_factors(values: np.ndarray, groups: np.ndarray, power: float) -> np.nd
 # Seasonal difficulty (``seasonal_difficulty``): how much harder than usual a date is to
 # forecast, read from the same dates a year earlier, within these bounds.
 DIFFICULTY_BOUNDS = (0.5, 3.0)
-# Periods in a year, keeping the weekday for daily data (as ``charts.yoy``), and the centred
-# smoothing window: wide enough for a festival that moves by up to three weeks a year
-# (Spring Festival) still to fall inside it.
-YEAR_PERIODS = {"D": 364, "W": 52, "M": 12}
-DIFFICULTY_SMOOTH = {"D": 29, "W": 5, "M": 3}
-
-
-def _year_key(freq: str) -> str | None:
-    base = freq.split("-")[0].upper()
-    if base in ("M", "ME", "MS"):
-        return "M"
-    return base if base in ("D", "W") else None
+# Periods in a year by season length (days, weeks, months), keeping the weekday for daily
+# data (as ``charts.yoy``), and the centred smoothing window: wide enough for a festival
+# that moves by up to three weeks a year (Spring Festival) still to fall inside it.
+YEAR_PERIODS = {7: 364, 52: 52, 12: 12}
+DIFFICULTY_SMOOTH = {7: 29, 52: 5, 12: 3}
 
 
 def seasonal_difficulty(train: pd.DataFrame, freq: str, power: float) -> pd.Series:
@@ -207,20 +199,20 @@ def seasonal_difficulty(train: pd.DataFrame, freq: str, power: float) -> pd.Seri
         year after its last (1.0 where a year earlier is not in the history, and
         everywhere when ``power`` is 0 or the frequency has no year).
     """
-    key = _year_key(freq)
+    m = season_length(freq)
     start, end = pd.Timestamp(train[DS].min()), pd.Timestamp(train[DS].max())
-    year = YEAR_PERIODS.get(key or "", 0)
+    year = YEAR_PERIODS.get(m, 0)
     grid = pd.date_range(start, periods=len(pd.date_range(start, end, freq=freq)) + year, freq=freq)
-    if not power or key is None:
+    if not power or not year:
         return pd.Series(1.0, index=grid)
     wide = train.pivot_table(index=DS, columns=ID, values=Y, aggfunc="sum", observed=True)
     wide = wide.reindex(grid[grid <= end])
-    lag = 7 if key == "D" else 1
+    lag = 7 if m == 7 else 1
     change = (wide - wide.shift(lag)).abs()
     usual = change.mean()
     change = change / usual.where(usual > 0)
     panel = change.mean(axis=1)
-    curve = panel.rolling(DIFFICULTY_SMOOTH[key], center=True, min_periods=1).mean()
+    curve = panel.rolling(DIFFICULTY_SMOOTH[m], center=True, min_periods=1).mean()
     mean = float(curve.mean())
     if not np.isfinite(mean) or mean <= 0:
         return pd.Series(1.0, index=grid)
