@@ -177,9 +177,13 @@ DIFFICULTY_BOUNDS = (0.5, 3.0)
 # that moves by up to three weeks a year (Spring Festival) still to fall inside it.
 YEAR_PERIODS = {7: 364, 52: 52, 12: 12}
 DIFFICULTY_SMOOTH = {7: 29, 52: 5, 12: 3}
+# What a date inside the history reads (``seasonal_difficulty``'s ``past``).
+PAST = ("year", "own")
 
 
-def seasonal_difficulty(train: pd.DataFrame, freq: str, power: float) -> pd.Series:
+def seasonal_difficulty(
+    train: pd.DataFrame, freq: str, power: float, past: str = "year"
+) -> pd.Series:
     """Per date, how much wider than usual a band should be: the panel's volatility at
     the same dates a year earlier relative to its usual volatility, to the ``power``.
 
@@ -194,9 +198,15 @@ def seasonal_difficulty(train: pd.DataFrame, freq: str, power: float) -> pd.Seri
     just before a holiday season no longer give it a quiet season's band, nor windows just
     after it a quiet season a holiday's band.
 
+    ``past`` says what the history's own dates (the calibration windows) read: ``"year"``
+    the curve a year earlier, as the forecast dates do; ``"own"`` the curve at the date
+    itself — what that window's volatility was, known once it has passed — so a short
+    history whose calibration windows hold its only festival season still scales their
+    errors down (dates after the history always read a year earlier).
+
     Returns:
         A factor per date on the frequency's grid from the history's first date to one
-        year after its last (1.0 where a year earlier is not in the history, and
+        year after its last (1.0 where the date it reads is not in the history, and
         everywhere when ``power`` is 0 or the frequency has no year).
     """
     m = season_length(freq)
@@ -216,8 +226,13 @@ def seasonal_difficulty(train: pd.DataFrame, freq: str, power: float) -> pd.Seri
     mean = float(curve.mean())
     if not np.isfinite(mean) or mean <= 0:
         return pd.Series(1.0, index=grid)
-    past = (curve / mean).reindex(grid).shift(year)
-    factor = past.clip(*DIFFICULTY_BOUNDS).fillna(1.0) ** float(power)
+    if past not in PAST:
+        raise ValueError(f"past must be one of {PAST}, not {past!r}")
+    rel = (curve / mean).reindex(grid)
+    read = rel.shift(year)
+    if past == "own":
+        read = read.where(grid > end, rel)
+    factor = read.clip(*DIFFICULTY_BOUNDS).fillna(1.0) ** float(power)
     return factor
 
 

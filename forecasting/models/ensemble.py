@@ -134,11 +134,22 @@ BAND_SHAPE = 0.0
 # their calibration windows further above 85% (Walmart 0.888 -> 0.919, Superstore 0.807 ->
 # 0.831) and new_items down (0.762 -> 0.754).
 BAND_SEASON = 0.0
-# ``auto`` chooses one member per series in a panel of at least this many series (1: always);
-# below it, it weights its members as ``ensemble`` does. Measured at stop 21 on single totals
-# and 5-series panels of the seven sets (README "One series or a handful"): no gain on the
-# mean (totals 1.021 -> 1.018, 5 series 1.000 -> 1.004 of the best peer), so always.
-SELECT_MIN = 1
+# What the calibration windows' dates read for ``band_season``: "year" (the same dates a
+# year earlier, as the forecast dates) or "own" (their own volatility, which has passed).
+# "own" measured at stop 22 (README "Bands that remember last year's season"): with power
+# 0.5 Walmart stays above 85% (0.888 -> 0.914) and declining leaves the range (0.829 ->
+# 0.887): an option, not the default.
+BAND_PAST = "year"
+# ``auto`` chooses one member per series in a panel of at least this many series; below it
+# there is no panel to shrink a series' few inner windows toward, and it is ``ensemble``:
+# its members weighted, Prophet among them (a few series cost little). Development windows
+# of the seven sets (stop 22, README "One series or a handful"), WAPE / best peer, mean,
+# choosing -> ensemble: one total 1.021 -> 0.975, 5 series 1.000 -> 0.966, 10 series 0.985
+# -> 0.969 (Walmart 1.030 -> 1.093). The gain shrinks as the panel grows and Prophet's cost
+# grows with it (about 2 s per series of 3 years of days): below 10 series it weights.
+# Stop 21 tried weighting without Prophet (totals 1.018, 5 series 1.004): the small panels
+# gain from Prophet.
+SELECT_MIN = 10
 
 
 def default_members(df: pd.DataFrame, slow: bool = True) -> list[str]:
@@ -183,8 +194,16 @@ class Ensemble(Forecaster):
         """The members this combination uses on ``df`` when none are given:
         :func:`default_members`, without the slow ones for ``auto`` (``slow_members``)
         and on a big catalogue (``SCALE``)."""
-        slow = self.slow_members and not self._big(df[ID].nunique())
+        n = df[ID].nunique()
+        slow = (self.slow_members or not self._chooses(n)) and not self._big(n)
         return default_members(df, slow=slow)
+
+    def _chooses(self, n_series: int) -> bool:
+        """Does this combination pick one member per series in a panel of ``n_series``?
+        ``auto`` does from ``select_min`` series on (SELECT_MIN); below it there is no
+        panel to shrink a series' few windows toward, and it is ``ensemble``: its members
+        weighted, the slow ones (Prophet) among them."""
+        return self.select and n_series >= int(self.params.get("select_min", SELECT_MIN))
 
     def _big(self, n_series: int) -> bool:
         """Is a panel of ``n_series`` a big catalogue (``SCALE``)?"""
@@ -198,6 +217,12 @@ class Ensemble(Forecaster):
             slow = [n for n in default_members(df, slow=self.slow_members) if big and spec(n).slow]
             if slow:
                 self.notes_.append(("ensemble.note.left_out", {"models": ", ".join(slow)}))
+        n = df[ID].nunique()
+        if self.select and not self._chooses(n):  # ``auto`` on too few series: weights
+            note = {"n": n, "min": int(self.params.get("select_min", SELECT_MIN))}
+            self.notes_.append(
+                ("ensemble.note.weighted", {**note, "members": ", ".join(self.members)})
+            )
         self.models_ = {}
         self.member_errors_ = {}
         params = {k: dict(v) for k, v in self.params.get("member_params", {}).items()}
@@ -564,10 +589,7 @@ class Ensemble(Forecaster):
         promotions), equally, or to every member when none does.
         """
         series = self.train_[ID].unique()
-        # ``select_min``: ``auto`` picks one member per series only in a panel of at least
-        # this many series; below it there is no panel to shrink a series' few windows
-        # toward and it weights its members as ``ensemble`` does (SELECT_MIN)
-        select = self.select and len(series) >= int(self.params.get("select_min", SELECT_MIN))
+        select = self._chooses(len(series))
         mae = mae.reindex(series)
         scores = self._scores(mae.drop(index=list(flat), errors="ignore"), n_windows)
         scores = scores.reindex(series)
@@ -614,7 +636,8 @@ class Ensemble(Forecaster):
         return comb
 
     def explain(self, h: int) -> pd.DataFrame:
-        """Per series: each member's backtest MAE, its weight and the chosen model (for a
+        """Per series: each member's backtest MAE, its weight and the chosen model (the
+        largest weight; ``weighted``: an ``auto`` that weighted below ``select_min``; for a
         combination fitted on the fallback chain only: the fallback, no weight or MAE)."""
         if getattr(self, "chain_only_", False):
             ids = [str(u) for u in pd.unique(self.train_[ID])]
@@ -628,6 +651,8 @@ class Ensemble(Forecaster):
         out["flat"] = out.index.isin(list(sel.get("flat", ())))
         out["pooled"] = out.index.isin(list(sel.get("pooled", ())))
         out["panel"] = out.index.isin(list(sel.get("panel_series", ())))
+        # ``auto`` below ``select_min`` series weighted its members instead of choosing
+        out["weighted"] = self.select and not self._chooses(self.train_[ID].nunique())
         return out.rename_axis(ID).reset_index()
 
     # ------------------------------------------------------------ predict
@@ -681,9 +706,10 @@ class Ensemble(Forecaster):
         power = float(self.params.get("band_season", BAND_SEASON))
         if not power:  # off: every date 1.0 (``difficulty_at`` off the curve)
             return pd.Series(dtype=float)
+        past = str(self.params.get("band_past", BAND_PAST))
         kept = getattr(self, "difficulty_", None)
-        if kept is None or kept[0] != power:
-            kept = (power, seasonal_difficulty(self.train_, self.freq, power))
+        if kept is None or kept[0] != (power, past):
+            kept = ((power, past), seasonal_difficulty(self.train_, self.freq, power, past))
             self.difficulty_ = kept
         return kept[1]
 

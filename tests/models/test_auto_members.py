@@ -17,6 +17,14 @@ from tests.support import make_panel
 TOY = toy_models.TOY
 
 
+@pytest.fixture(autouse=True)
+def _auto_chooses(monkeypatch):
+    """These panels have 3 series: ``auto`` chooses (and leaves the slow member out) from
+    ``select_min`` series on, so it is set to 1 here; fewer series than SELECT_MIN, where
+    ``auto`` is the ensemble, slow member included, are ``test_select_min.py``'s."""
+    monkeypatch.setattr(ens, "SELECT_MIN", 1)
+
+
 def _panels() -> tuple[pd.DataFrame, pd.DataFrame]:
     p = make_panel(3, 150, seed=5)
     plain = p[["unique_id", "ds", "y"]]

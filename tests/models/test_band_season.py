@@ -96,3 +96,41 @@ def test_band_season_covers_a_festival_season_the_inner_windows_did_not_see():
     # measured: 0.33 -> 0.70 (the smoothing blurs the season's first and last days)
     assert cover[0.0] < 0.5, cover
     assert 0.65 <= cover[1.0] <= 0.92, cover
+
+
+def test_own_past_reads_the_calibration_windows_own_volatility():
+    """``past="own"``: dates inside the history read the curve at themselves, dates after
+    it a year earlier; ``"year"`` reads a year earlier everywhere."""
+    df = _shops(n=3)
+    short = df[(df[DS] > "2022-11-01") & (df[DS] <= CUT)]  # a year and a month
+    year = seasonal_difficulty(short, "D", 1.0)
+    own = seasonal_difficulty(short, "D", 1.0, past="own")
+    dec22 = pd.date_range("2022-12-04", "2022-12-24", freq="D")  # no year before it
+    dec23 = pd.date_range("2023-12-04", "2023-12-24", freq="D")  # after the history
+    np.testing.assert_array_equal(difficulty_at(year, dec22), 1.0)
+    assert difficulty_at(own, dec22).mean() > 2.0
+    np.testing.assert_array_equal(difficulty_at(own, dec23), difficulty_at(year, dec23))
+    assert difficulty_at(own, pd.date_range("2023-06-01", periods=30)).mean() < 1.0
+    with pytest.raises(ValueError):
+        seasonal_difficulty(short, "D", 1.0, past="later")
+
+
+def test_own_past_narrows_bands_calibrated_on_a_festival_with_no_year_before_it():
+    """A history of just over a year whose inner windows hold its only December: read a
+    year earlier, those windows' large errors set a quiet February's band; read at their
+    own dates, they are scaled down first and the band comes back near 80%."""
+    df = _shops(n=6)
+    cut = "2023-01-31"
+    train = df[(df[DS] > "2022-01-20") & (df[DS] <= cut)]
+    actual = df[(df[DS] > cut) & (df[DS] <= "2023-02-28")]
+    members = ["seasonal_naive", "ets"]
+    cover, width = {}, {}
+    for past in ("year", "own"):
+        model = create("auto", members=members, band_season=1.0, band_past=past)
+        fc = model.fit(train, freq="D").predict(28, level=[80])
+        cover[past] = _coverage(fc, actual, "auto")
+        width[past] = float((fc[hi_col("auto", 80)] - fc[lo_col("auto", 80)]).mean())
+    # measured: coverage 0.99 -> 0.83, mean width 26.3 -> 15.3
+    assert width["own"] < 0.8 * width["year"], width
+    assert cover["year"] > 0.9, cover
+    assert 0.7 <= cover["own"] <= 0.9, cover

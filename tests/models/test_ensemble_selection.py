@@ -86,8 +86,11 @@ def test_weights_lean_toward_the_pooled_ones_more_with_fewer_windows():
 
 def test_the_anchor_member_stays_unless_clearly_beaten():
     close = {f"s{i}": [(0.95, 1.0), (0.95, 1.0)] for i in range(3)}
-    plain = _given_backtest(create("auto"), close).explain(H).set_index(ID)["chosen"]
-    anchored = _given_backtest(create("auto", anchor="ets", margin=0.1, guard=None), close)
+    # three series: ``select_min=1`` makes ``auto`` choose (below SELECT_MIN it weights)
+    plain = _given_backtest(create("auto", select_min=1), close)
+    plain = plain.explain(H).set_index(ID)["chosen"]
+    anchored = create("auto", anchor="ets", margin=0.1, guard=None, select_min=1)
+    anchored = _given_backtest(anchored, close)
     assert (plain == "seasonal_naive").all()
     assert (anchored.explain(H).set_index(ID)["chosen"] == "ets").all()
 

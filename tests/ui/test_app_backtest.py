@@ -155,3 +155,25 @@ def test_why_text_names_the_driver_aware_members_for_a_flat_backtest():
     assert "Seasonal naive" not in text
     normal = why_text(row.drop("flat"), ["seasonal_naive", "lightgbm"], "auto", "en")
     assert "lowest backtest MAE" in normal
+
+
+def test_why_text_says_auto_weighted_when_the_panel_was_too_small():
+    import pandas as pd
+
+    from forecasting.ui.views.backtest import why_text
+
+    row = pd.Series(
+        {
+            "chosen": "ets",
+            "weighted": True,
+            "weight_ets": 0.6,
+            "weight_prophet": 0.4,
+            "mae_ets": 2.0,
+            "mae_prophet": 3.0,
+        }
+    )
+    text = why_text(row, ["ets", "prophet"], "auto", "en")
+    assert text.startswith("too few series") and "weights ∝ 1 / backtest MAE" in text
+    assert "60%" in text and "lowest backtest MAE" not in text
+    chose = why_text(row.drop("weighted"), ["ets", "prophet"], "auto", "en")
+    assert chose.startswith("lowest backtest MAE")

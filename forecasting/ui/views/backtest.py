@@ -703,7 +703,8 @@ def why_text(row: pd.Series, members: list[str], model: str, lang: str) -> str:
         for m, v in sorted(maes.items(), key=lambda x: x[1])
         if m != best
     ]
-    if model == "auto":
+    weighted = bool(row.get("weighted", False))
+    if model == "auto" and not weighted:
         vs = t("bt.why.vs", lang, items=", ".join(others)) if others else ""
         return t(
             "bt.why.auto",
@@ -716,7 +717,8 @@ def why_text(row: pd.Series, members: list[str], model: str, lang: str) -> str:
     top = max(weights, key=lambda m: weights[m] if np.isfinite(weights[m]) else -1)
     dropped = [model_label(m, lang) for m in maes if weights.get(m, 0) == 0]
     extra = t("bt.why.dropped", lang, items=", ".join(dropped)) if dropped else ""
-    return t(
+    lead = t("bt.why.weighted", lang) if weighted and model == "auto" else ""
+    return lead + t(
         "bt.why.ensemble",
         lang,
         best=model_label(top, lang),
