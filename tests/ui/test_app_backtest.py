@@ -93,9 +93,16 @@ def test_small_backtest_language_switch_and_error_keeps_results(monkeypatch):
     assert any("finished" in v for v in alert_texts(at.success))
 
 
-def test_auto_choice_per_series(monkeypatch):
+@pytest.mark.parametrize(
+    ("select_min", "why"),
+    [(1, "lowest backtest MAE"), (10, "too few series to choose one member reliably")],
+)
+def test_auto_choice_per_series(monkeypatch, select_min, why):
+    """Four categories: ``auto`` chooses per series with ``select_min`` 1; below the
+    default 10 series it weights its members, and the "why" column says so."""
     import forecasting.models.ensemble as ens
 
+    monkeypatch.setattr(ens, "SELECT_MIN", select_min)
     toy_models.register(monkeypatch)
     monkeypatch.setattr(ens, "DEFAULT_MEMBERS", ("seasonal_naive", toy_models.TOY))
     monkeypatch.setattr(ens, "DRIVER_MEMBERS", ())
@@ -114,7 +121,7 @@ def test_auto_choice_per_series(monkeypatch):
     assert set(choice["Chosen model"]) <= {"Seasonal naive", "toy_mean"} | set(
         at.dataframe[0].value["Model"]
     )
-    assert choice["Why"].str.contains("lowest backtest MAE").all()
+    assert choice["Why"].str.contains(why).all()
     weights = [c for c in choice.columns if c.startswith("Weight")]
     assert len(weights) == 2 and (choice[weights].sum(axis=1).round(6) == 1).all()
     assert any("chosen for" in m.value for m in at.markdown)
