@@ -213,26 +213,29 @@ class Ensemble(Forecaster):
         ``auto`` does from ``select_min`` series on (SELECT_MIN); below it there is no
         panel to shrink a series' few windows toward, and it is ``ensemble``: its members
         weighted, the slow ones (Prophet) among them."""
-        return self.select and n_series >= int(self.params.get("select_min", SELECT_MIN))
+        return self.select and n_series >= self._select_min
+
+    @property
+    def _select_min(self) -> int:
+        """``select_min``: the fewest series ``auto`` chooses among (SELECT_MIN)."""
+        return int(self.params.get("select_min", SELECT_MIN))
 
     def _big(self, n_series: int) -> bool:
         """Is a panel of ``n_series`` a big catalogue (``SCALE``)?"""
         return n_series > int(self.params.get("big", SCALE["big"]))
 
     def _fit(self, df: pd.DataFrame, progress: Progress | None) -> None:
-        big = self._big(df[ID].nunique())
+        n = df[ID].nunique()
+        big = self._big(n)
         self.notes_: list[tuple[str, dict]] = []
         if "members" not in self.params:
             self.members_ = self.default_members(df)
-            slow = [n for n in default_members(df, slow=self.slow_members) if big and spec(n).slow]
+            slow = [m for m in default_members(df, slow=self.slow_members) if big and spec(m).slow]
             if slow:
                 self.notes_.append(("ensemble.note.left_out", {"models": ", ".join(slow)}))
-        n = df[ID].nunique()
         if self.select and not self._chooses(n):  # ``auto`` on too few series: weights
-            note = {"n": n, "min": int(self.params.get("select_min", SELECT_MIN))}
-            self.notes_.append(
-                ("ensemble.note.weighted", {**note, "members": ", ".join(self.members)})
-            )
+            note = {"n": n, "min": self._select_min, "members": ", ".join(self.members)}
+            self.notes_.append(("ensemble.note.weighted", note))
         self.models_ = {}
         self.member_errors_ = {}
         params = {k: dict(v) for k, v in self.params.get("member_params", {}).items()}
