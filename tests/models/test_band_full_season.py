@@ -101,6 +101,3 @@ def test_nothing_is_left_out_when_less_than_one_window_would_remain():
     np.testing.assert_array_equal(
         _bare(df)._unseasoned(mixed, H), mixed[CUTOFF].eq(pd.Timestamp("2022-10-28")).to_numpy()
     )
-    off = _bare(df)
-    off.params = {**off.params, "band_full_season": False}
-    assert not off._unseasoned(mixed, H).any()
