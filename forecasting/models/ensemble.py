@@ -163,7 +163,7 @@ SELECT_MIN = 10
 BAND_FULL_SEASON = True
 # Which inner-backtest rows score the members (``Ensemble._scored``): per series, only the
 # rows every member that forecast it forecast ("common"), so members are compared on the
-# same windows. Before (stop 23, "all"), a member that needs more history (seasonal naive
+# same windows. Until stop 23 ("all") a member that needs more history (seasonal naive
 # one season, ETS / Theta / Prophet two on weekly data) had no forecast in the earliest
 # windows and was scored without them, while LightGBM, alone there on a short history, was
 # scored on the hardest ones: the weights leaned toward the members that sat them out.
