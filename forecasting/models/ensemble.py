@@ -732,7 +732,8 @@ class Ensemble(Forecaster):
         """The members' errors that score them (``score_rows``, SCORE_ROWS;
         ``inner_rows.scored``)."""
         rule = str(self.params.get("score_rows", SCORE_ROWS))
-        return scored(cv, err, rule, short=lambda: self._unseasoned(cv, h))
+        short = self._unseasoned(cv, h) if rule == "season" else None
+        return scored(cv, err, rule, short)
 
     def _unseasoned(self, cv: pd.DataFrame, h: int) -> np.ndarray:
         """Rows of ``cv`` whose window was fitted on less than a season of a series that

@@ -41,22 +41,26 @@ def unseasoned(cv: pd.DataFrame, train: pd.DataFrame, freq: str, h: int) -> np.n
     return short
 
 
-def scored(cv: pd.DataFrame, err: pd.DataFrame, rule: str, short=None) -> pd.DataFrame:
+def scored(
+    cv: pd.DataFrame, err: pd.DataFrame, rule: str, short: np.ndarray | None = None
+) -> pd.DataFrame:
     """The members' absolute errors ``err`` (rows of ``cv``) that score them, by ``rule``:
-    ``"all"``; ``"season"``: not the rows ``short`` marks (:func:`unseasoned`, a callable
-    giving the mask); ``"common"``: on each series only the rows every member that
-    forecast it somewhere forecast (members judged on the same windows). A series that
-    would keep no row keeps all of them."""
+    ``"all"``; ``"season"``: not the rows ``short`` marks (:func:`unseasoned`);
+    ``"common"``: on each series only the rows every member that forecast it somewhere
+    forecast (members judged on the same windows). A series that would keep no row keeps
+    all of them."""
     if rule not in SCORE_RULES:
         raise ValueError(f"score_rows: {rule!r} is not one of {', '.join(SCORE_RULES)}")
     if rule == "all" or not len(cv):
         return err
     ids = cv[ID].to_numpy()
     if rule == "season":
-        drop = pd.Series(short(), index=err.index)
+        drop = pd.Series(short, index=err.index)
     else:
         some = err.notna().groupby(ids, observed=True).transform("any")
         drop = (some & err.isna()).any(axis=1)
     kept = (~drop & err.notna().any(axis=1)).groupby(ids, observed=True).transform("any")
     drop &= kept  # a series left without rows keeps them all
-    return err.mask(drop.to_numpy()[:, None] & np.ones(err.shape, dtype=bool))
+    out = err.copy()
+    out.loc[drop.to_numpy()] = np.nan
+    return out
