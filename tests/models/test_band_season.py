@@ -88,14 +88,18 @@ def test_band_season_covers_a_festival_season_the_inner_windows_did_not_see():
     h = 28
     members = ["seasonal_naive", "ets"]
     out, cover = {}, {}
-    for power in (0.0, 1.0):
-        model = create("auto", members=members, band_season=power).fit(train, freq="D")
+    for power in (0.0, None, 1.0):  # None: the default (0.5 since stop 32)
+        params = {} if power is None else {"band_season": power}
+        model = create("auto", members=members, **params).fit(train, freq="D")
         out[power] = model.predict(h, level=[80])
         cover[power] = _coverage(out[power], actual, "auto")
     pd.testing.assert_series_equal(out[0.0]["auto"], out[1.0]["auto"])  # same point forecast
+    pd.testing.assert_series_equal(out[0.0]["auto"], out[None]["auto"])
     # measured: 0.33 -> 0.70 (the smoothing blurs the season's first and last days)
     assert cover[0.0] < 0.5, cover
     assert 0.65 <= cover[1.0] <= 0.92, cover
+    # the default carries the season too, half-way in the power (measured 0.48)
+    assert cover[0.0] + 0.1 <= cover[None] <= cover[1.0], cover
 
 
 def test_own_past_reads_the_calibration_windows_own_volatility():
