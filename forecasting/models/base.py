@@ -371,7 +371,8 @@ class Forecaster:
         sub.calibration_windows = 0
         sub.use_fallbacks = False  # errors of this model only, never a fallback's
         splits = list(calibration_splits(self._calibration_panel(), h, self.calibration_windows))
-        if self.calibration_scheme == "shared" and len(splits) > 1:
+        splits, seasoned = self._seasoned_splits(splits, h)
+        if self.calibration_scheme == "shared" and len(splits) > 1 and not seasoned:
             shared = shared_window_errors((sub, splits, self.freq, h), progress)
             if shared is not None:  # else too little history at the earliest cut-off
                 return np.vstack(shared) if shared else np.empty((0, h))
@@ -380,6 +381,41 @@ class Forecaster:
         parts = parallel.run_batches(window_errors, tasks, jobs=jobs, progress=progress)
         rows = [row for part in parts for row in part]
         return np.vstack(rows) if rows else np.empty((0, h))
+
+    def _seasoned_splits(self, splits: list, h: int) -> tuple[list, bool]:
+        """The calibration windows without the series' rows fitted on less than a season
+        of a series whose history holds one (``inner_rows.unseasoned``, the rule the
+        combinations' bands follow: such a window's errors are a weaker model's, e.g.
+        LightGBM without its lag of a year), and whether any were left out. Every row is
+        kept when fewer than ``h`` would be left; ``band_full_season=False``: all rows.
+
+        When some are left out the windows are refitted one by one, so each kept window
+        comes from a model fitted on its own history (not the earliest window's)."""
+        from forecasting.models.inner_rows import unseasoned
+        from forecasting.schema import CUTOFF
+
+        if not self.params.get("band_full_season", True) or len(splits) < 2:
+            return splits, False
+        frames = []
+        for w, (past, held) in enumerate(splits):
+            last = past.groupby(ID, observed=True)[DS].max().to_dict()
+            ids = held[ID].to_numpy()
+            frames.append(
+                pd.DataFrame(
+                    {ID: ids, CUTOFF: [last.get(u, pd.NaT) for u in ids], "_w": w, "_i": held.index}
+                )
+            )
+        rows = pd.concat(frames, ignore_index=True)
+        rows = rows[rows[CUTOFF].notna()].reset_index(drop=True)  # no past: no forecast
+        short = unseasoned(rows, self.train_, self.freq, h)
+        if not short.any():
+            return splits, False
+        out = []
+        for w, (past, held) in enumerate(splits):
+            held = held.drop(index=rows.loc[short & (rows["_w"] == w).to_numpy(), "_i"])
+            if not held.empty:
+                out.append((past, held))
+        return out, True
 
     def _calibration_panel(self) -> pd.DataFrame:
         """The series the calibration refits see: all of ``train_``, or a seeded sample of
