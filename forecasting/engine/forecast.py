@@ -28,7 +28,9 @@ if TYPE_CHECKING:
     from forecasting.models.base import Forecaster
 
 Progress = Callable[[float, str], None]
-PIPELINE_VERSION = 3  # bump when training semantics change, to invalidate stored models
+PIPELINE_VERSION = 4  # bump when training semantics change, to invalidate stored models
+# 4 (stop 32): the panel guard, common-row scores and the season rules of the bands (stops
+# 18-32) change what a stored ensemble/auto or a calibrated single model holds.
 
 
 @dataclass
