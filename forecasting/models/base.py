@@ -402,7 +402,12 @@ class Forecaster:
             ids = held[ID].to_numpy()
             frames.append(
                 pd.DataFrame(
-                    {ID: ids, CUTOFF: [last.get(u, pd.NaT) for u in ids], "_w": w, "_i": held.index}
+                    {
+                        ID: ids,
+                        CUTOFF: [last.get(u, pd.NaT) for u in ids],
+                        "_w": w,
+                        "_p": range(len(ids)),
+                    }
                 )
             )
         rows = pd.concat(frames, ignore_index=True)
@@ -412,7 +417,9 @@ class Forecaster:
             return splits, False
         out = []
         for w, (past, held) in enumerate(splits):
-            held = held.drop(index=rows.loc[short & (rows["_w"] == w).to_numpy(), "_i"])
+            drop = np.zeros(len(held), dtype=bool)  # by position: any index will do
+            drop[rows.loc[short & (rows["_w"] == w).to_numpy(), "_p"].to_numpy()] = True
+            held = held[~drop]
             if not held.empty:
                 out.append((past, held))
         return out, True
