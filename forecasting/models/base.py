@@ -36,8 +36,10 @@ import numpy as np
 import pandas as pd
 
 from forecasting.errors import ShopcastError
+from forecasting.models.inner_rows import unseasoned
 from forecasting.models.registry import BY_NAME
 from forecasting.schema import (
+    CUTOFF,
     DEFAULT_LEVELS,
     DS,
     ID,
@@ -391,9 +393,6 @@ class Forecaster:
 
         When some are left out the windows are refitted one by one, so each kept window
         comes from a model fitted on its own history (not the earliest window's)."""
-        from forecasting.models.inner_rows import unseasoned
-        from forecasting.schema import CUTOFF
-
         if not self.params.get("band_full_season", True) or len(splits) < 2:
             return splits, False
         frames = []
