@@ -28,9 +28,11 @@ if TYPE_CHECKING:
     from forecasting.models.base import Forecaster
 
 Progress = Callable[[float, str], None]
-PIPELINE_VERSION = 4  # bump when training semantics change, to invalidate stored models
+PIPELINE_VERSION = 5  # bump when training semantics change, to invalidate stored models
 # 4 (stop 32): the panel guard, common-row scores and the season rules of the bands (stops
 # 18-32) change what a stored ensemble/auto or a calibrated single model holds.
+# 5 (stop 34): a single model's stored calibration errors are divided by their dates'
+# seasonal difficulty (``base.BAND_SEASON``); older ones would be widened twice over.
 
 
 @dataclass

@@ -65,6 +65,15 @@ Progress = Callable[[float, str], None]
 # entered every weekly inner backtest and Walmart's test windows lost 4-5% (README).
 LONG_SEASON = 24
 
+# ``band_season`` of a model with conformal bands (LightGBM, the networks, ridge,
+# intermittent): how far its bands follow last year's seasonal difficulty
+# (``conformal.seasonal_difficulty`` to this power; 0: off). Each calibration error is
+# divided by its date's difficulty and the band multiplied back by the forecast date's,
+# as the combinations' bands do (``ensemble.BAND_SEASON``). 0.5 since stop 34, chosen on
+# development windows with LightGBM alone (22 runs: inside 75-85% 14 -> 16, mean distance
+# from 80% 0.070 -> 0.062; power 1: 14, 0.068; README).
+BAND_SEASON = 0.5
+
 # First link of the fallback chain after any model (a registry name); the chain goes on
 # with that model's own ``fallback_chain`` (seasonal_naive -> season_mean).
 FALLBACK_MODEL = "seasonal_naive"
@@ -374,11 +383,12 @@ class Forecaster:
         sub.use_fallbacks = False  # errors of this model only, never a fallback's
         splits = list(calibration_splits(self._calibration_panel(), h, self.calibration_windows))
         splits, seasoned = self._seasoned_splits(splits, h)
+        curve = self._band_difficulty
         if self.calibration_scheme == "shared" and len(splits) > 1 and not seasoned:
-            shared = shared_window_errors((sub, splits, self.freq, h), progress)
+            shared = shared_window_errors((sub, splits, self.freq, h, curve), progress)
             if shared is not None:  # else too little history at the earliest cut-off
                 return np.vstack(shared) if shared else np.empty((0, h))
-        tasks = [(sub, past, held, self.freq, h) for past, held in splits]
+        tasks = [(sub, past, held, self.freq, h, curve) for past, held in splits]
         jobs = parallel.jobs_for(self.train_[ID].nunique())  # small panels: no pool
         parts = parallel.run_batches(window_errors, tasks, jobs=jobs, progress=progress)
         rows = [row for part in parts for row in part]
@@ -422,6 +432,22 @@ class Forecaster:
             if not held.empty:
                 out.append((past, held))
         return out, True
+
+    @property
+    def _band_difficulty(self) -> pd.Series:
+        """``band_season`` (BAND_SEASON): each date's seasonal difficulty
+        (``conformal.seasonal_difficulty``) for conformal bands, computed once per fit
+        and power; empty when off."""
+        from forecasting.models.conformal import seasonal_difficulty
+
+        power = float(self.params.get("band_season", BAND_SEASON))
+        if not power:
+            return pd.Series(dtype=float)
+        kept = getattr(self, "band_difficulty_", None)
+        if kept is None or kept[0] != power:
+            kept = (power, seasonal_difficulty(self.train_, self.freq, power))
+            self.band_difficulty_ = kept
+        return kept[1]
 
     def _calibration_panel(self) -> pd.DataFrame:
         """The series the calibration refits see: all of ``train_``, or a seeded sample of
@@ -537,13 +563,20 @@ class Forecaster:
 
     def _conformal(self, point: pd.DataFrame, h: int, levels: list) -> pd.DataFrame:
         """``point`` with conformal bands from this model's calibration for ``h``."""
-        from forecasting.models.conformal import add_bands, interval_widths, series_scale
+        from forecasting.models.conformal import (
+            add_bands,
+            difficulty_at,
+            interval_widths,
+            series_scale,
+        )
 
         errors = self.calibrate(h)["errors"]
         m = season_length(self.freq)
         widths, conformal = interval_widths(errors, self.train_, levels, h, m)
         self.interval_method_ = "conformal" if conformal else "naive-theory"
-        return add_bands(point, self.alias, widths, series_scale(self.train_, m), levels)
+        curve = self._band_difficulty
+        shape = difficulty_at(curve, point[DS]) if len(curve) else None
+        return add_bands(point, self.alias, widths, series_scale(self.train_, m), levels, shape)
 
     def _tidy(self, out: pd.DataFrame, levels: list) -> pd.DataFrame:
         """Order columns, clip at zero for non-negative data, force nested bands."""
@@ -569,11 +602,12 @@ class Forecaster:
 
 
 def window_errors(task: tuple) -> list[np.ndarray]:
-    """One calibration window: ``(unfitted model, past, held, freq, h)`` -> the model's
-    scaled errors on ``held`` after a fit on ``past`` (none when it cannot fit there)."""
+    """One calibration window: ``(unfitted model, past, held, freq, h, difficulty)`` -> the
+    model's scaled errors on ``held`` after a fit on ``past`` (none when it cannot fit
+    there), divided by each date's ``difficulty`` (``scaled_errors``; empty: off)."""
     from forecasting.models.conformal import scaled_errors, series_scale
 
-    model, past, held, freq, h = task
+    model, past, held, freq, h, curve = task
     sub = model.clone()
     try:
         sub.fit(past, freq=freq)
@@ -581,13 +615,13 @@ def window_errors(task: tuple) -> list[np.ndarray]:
         return []
     fut = held.drop(columns=[Y])
     pred = sub.predict(h, future=fut if sub.drivers_ else None, level=[], align=False)
-    return scaled_errors(held, pred, sub.alias, series_scale(past, season_length(freq)), h)
+    return scaled_errors(held, pred, sub.alias, series_scale(past, season_length(freq)), h, curve)
 
 
 def shared_window_errors(task: tuple, progress: Progress | None = None) -> list[np.ndarray] | None:
     """All calibration windows from one refit: ``(unfitted model, [(past, held), ...],
-    freq, h)``. The model is fitted on the earliest window's ``past`` (the last of the
-    list); each window is then forecast from its own ``past`` as history, which only a
+    freq, h, difficulty)``. The model is fitted on the earliest window's ``past`` (the last
+    of the list); each window is then forecast from its own ``past`` as history, which only a
     model that reads its history from ``train_`` at predict time can do. The later
     windows' errors come from a model older than a refit's, so they are no smaller.
 
@@ -597,7 +631,7 @@ def shared_window_errors(task: tuple, progress: Progress | None = None) -> list[
     """
     from forecasting.models.conformal import scaled_errors, series_scale
 
-    model, splits, freq, h = task
+    model, splits, freq, h, curve = task
     sub = model.clone()
     try:
         sub.fit(splits[-1][0], freq=freq, progress=progress)
@@ -609,5 +643,5 @@ def shared_window_errors(task: tuple, progress: Progress | None = None) -> list[
         sub.train_ = past[sub.train_.columns].reset_index(drop=True)  # forecast from here
         fut = held.drop(columns=[Y])
         pred = sub.predict(h, future=fut if sub.drivers_ else None, level=[], align=False)
-        rows += scaled_errors(held, pred, sub.alias, series_scale(past, m), h)
+        rows += scaled_errors(held, pred, sub.alias, series_scale(past, m), h, curve)
     return rows

@@ -77,13 +77,21 @@ def closed_days(frame: pd.DataFrame) -> np.ndarray:
 
 
 def scaled_errors(
-    held: pd.DataFrame, pred: pd.DataFrame, alias: str, scale: pd.Series, h: int
+    held: pd.DataFrame,
+    pred: pd.DataFrame,
+    alias: str,
+    scale: pd.Series,
+    h: int,
+    difficulty: pd.Series | None = None,
 ) -> list[np.ndarray]:
     """Errors of forecast ``pred`` (column ``alias``) on ``held``, divided by each series'
-    ``scale``: one row of ``h`` steps per series (NaN where missing or on a day the
-    drivers say was closed: ``closed_days``)."""
+    ``scale`` (and by each date's ``difficulty``, a ``seasonal_difficulty`` curve, when
+    given): one row of ``h`` steps per series (NaN where missing or on a day the drivers
+    say was closed: ``closed_days``)."""
     merged = held.merge(pred, on=[ID, DS], how="inner")
     merged["err"] = (merged[Y] - merged[alias]) / merged[ID].map(scale)
+    if difficulty is not None and len(difficulty):
+        merged["err"] /= difficulty_at(difficulty, merged[DS])
     merged.loc[closed_days(merged), "err"] = np.nan
     merged["step"] = merged.groupby(ID, observed=True).cumcount()
     rows = []
