@@ -138,3 +138,22 @@ def test_own_past_narrows_bands_calibrated_on_a_festival_with_no_year_before_it(
     assert width["own"] < 0.8 * width["year"], width
     assert cover["year"] > 0.9, cover
     assert 0.7 <= cover["own"] <= 0.9, cover
+
+
+def test_the_dates_by_series_table_is_pandas_pivot_table():
+    """The curve's table (built with ``bincount`` for speed) sums duplicate records, leaves
+    a missing record NaN and ignores a date off the grid, as ``pivot_table`` would."""
+    from forecasting.models.conformal import _dates_by_series
+
+    df = _shops(n=4, end="2022-03-31")
+    df = df.sample(frac=0.8, random_state=1)  # missing records
+    df = pd.concat(
+        [df, df.head(30), pd.DataFrame({ID: ["s1"], DS: ["2022-02-01 12:00"], Y: [9.0]})]
+    )
+    df[DS] = pd.to_datetime(df[DS])
+    grid = pd.date_range(START, "2022-03-31", freq="D")
+    got = _dates_by_series(df, grid)
+    expected = df.pivot_table(index=DS, columns=ID, values=Y, aggfunc="sum").reindex(grid)
+    order = pd.factorize(df[ID])[1]
+    np.testing.assert_allclose(got, expected[order].to_numpy())
+    assert np.isnan(got).any()
