@@ -73,6 +73,9 @@ LONG_SEASON = 24
 # development windows with LightGBM alone (22 runs: inside 75-85% 14 -> 16, mean distance
 # from 80% 0.070 -> 0.062; power 1: 14, 0.068; README).
 BAND_SEASON = 0.5
+# Settings every model with conformal bands reads (``band_season``; ``band_full_season``:
+# ``_seasoned_splits``), whatever its own settings are.
+BAND_PARAMS = ("band_season", "band_full_season")
 
 # First link of the fallback chain after any model (a registry name); the chain goes on
 # with that model's own ``fallback_chain`` (seasonal_naive -> season_mean).

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting.errors import ShopcastError
-from forecasting.models.base import Forecaster, Progress
+from forecasting.models.base import BAND_PARAMS, Forecaster, Progress
 from forecasting.models.features import (
     FeatureMaker,
     Panel,
@@ -67,13 +67,14 @@ class _KerasForecaster(Forecaster):
     DEFAULTS: ClassVar[dict[str, Any]] = {}
 
     def __init__(self, alias: str | None = None, seed: int = 0, **params: Any) -> None:
-        unknown = sorted(set(params) - set(self.DEFAULTS) - {"country"})
+        known = [*self.DEFAULTS, "country", *BAND_PARAMS]
+        unknown = sorted(set(params) - set(known))
         if unknown:
             raise ShopcastError(
                 "unknown_model_param",
                 model=alias or self.name,
                 param=unknown[0],
-                choices=", ".join([*self.DEFAULTS, "country"]),
+                choices=", ".join(known),
             )
         super().__init__(alias=alias, seed=seed, **{**self.DEFAULTS, **params})
         self.net_: Any = None

@@ -67,6 +67,9 @@ def test_params_round_trip_and_unknown_param():
     with pytest.raises(ShopcastError) as err:
         create("mlp", unitz=3)
     assert err.value.key == "unknown_model_param" and "unitz" in err.value.message("zh")
+    # the band settings every conformal model reads are settings of the networks too
+    assert "band_season" in err.value.message("en")
+    assert create("mlp", band_season=0.0, band_full_season=False).params["band_season"] == 0.0
 
 
 def test_explicit_window_raises_the_minimum_history():
