@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from forecasting.models.base import Forecaster, Progress
+from forecasting.models.base import BAND_PARAMS, Forecaster, Progress
 from forecasting.models.features import lag_spec, tabular_forecast, tabular_training
 
 DEFAULTS: dict[str, Any] = {
@@ -59,6 +59,7 @@ _NOT_LIGHTGBM = (
     "level_window",
     "direct",
     "calibration_series",
+    *BAND_PARAMS,  # the bands' settings (``base.BAND_PARAMS``), not LightGBM's
 )
 
 

@@ -93,6 +93,15 @@ def test_params_round_trip():
     assert twin.get_params() == params and not twin.fitted_ and twin.alias == "gbm"
 
 
+def test_band_settings_stay_out_of_lightgbm(fitted):
+    """``band_season`` / ``band_full_season`` set the bands; LightGBM never sees them, and
+    the trees are the default's."""
+    model = create("lightgbm", seed=3, band_season=0.0, band_full_season=False, **FAST)
+    model.fit(TRAIN, freq="D")
+    assert not {"band_season", "band_full_season"} & set(model.booster_.params)
+    assert model.booster_.model_to_string() == fitted[0].booster_.model_to_string()
+
+
 def test_pickle_round_trip_predicts_the_same(fitted):
     model = fitted[0]
     before = model.predict(H, future=FUTURE, level=[])
