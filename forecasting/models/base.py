@@ -75,7 +75,8 @@ LONG_SEASON = 24
 BAND_SEASON = 0.5
 # Settings every model with conformal bands reads (``band_season``; ``band_full_season``:
 # ``_seasoned_splits``), whatever its own settings are.
-BAND_PARAMS = ("band_season", "band_full_season")
+# ``calibration_windows`` overrides the class's number of calibration windows.
+BAND_PARAMS = ("band_season", "band_full_season", "calibration_windows")
 
 # First link of the fallback chain after any model (a registry name); the chain goes on
 # with that model's own ``fallback_chain`` (seasonal_naive -> season_mean).
@@ -119,6 +120,8 @@ class Forecaster:
         self.seed = int(seed)
         self.params = params
         self.fitted_ = False
+        if params.get("calibration_windows") is not None:
+            self.calibration_windows = int(params["calibration_windows"])
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

@@ -102,6 +102,17 @@ def test_band_settings_stay_out_of_lightgbm(fitted):
     assert model.booster_.model_to_string() == fitted[0].booster_.model_to_string()
 
 
+def test_calibration_windows_is_a_setting(fitted):
+    """``calibration_windows`` sets how many cut-offs calibrate the bands: one error row
+    per series and window (the default two), kept by clones."""
+    model = create("lightgbm", seed=3, calibration_windows=4, **FAST)
+    assert model.calibration_windows == 4 and model.clone().calibration_windows == 4
+    model.fit(TRAIN, freq="D")
+    n = TRAIN[ID].nunique()
+    assert model.calibrate(H)["errors"].shape == (4 * n, H)
+    assert fitted[0].calibrate(H)["errors"].shape == (2 * n, H)
+
+
 def test_pickle_round_trip_predicts_the_same(fitted):
     model = fitted[0]
     before = model.predict(H, future=FUTURE, level=[])
