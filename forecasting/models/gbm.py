@@ -19,10 +19,11 @@ DEFAULTS: dict[str, Any] = {
     "feature_fraction": 0.9,
     "lambda_l2": 1.0,
     "objective": "l2",
-    # None: every core (``engine.parallel.n_jobs()``, 1 inside a worker process). Results
-    # are bit-identical for any thread count (deterministic, row-wise histograms). OpenMP
-    # threads wait passively (``OMP_WAIT_POLICY``): spinning threads on a busy shared CPU
-    # made a 2-thread fit 4-15x slower than 1 thread (30 series x 3 years: 8 s vs 2 s).
+    # None: every core (``engine.parallel.n_jobs()``, 1 inside a worker process) from
+    # ``THREAD_ROWS`` training rows, one thread below. Results are bit-identical for any
+    # thread count (deterministic, row-wise histograms). OpenMP threads wait passively
+    # (``OMP_WAIT_POLICY``): spinning threads on a busy shared CPU made a 2-thread fit
+    # 4-15x slower than 1 thread (30 series x 3 years: 8 s vs 2 s).
     "num_threads": None,
     "lags": None,
     "windows": None,
@@ -50,6 +51,12 @@ DEFAULTS: dict[str, Any] = {
     # all): its pooled scaled errors set every series' bands (``Forecaster._calibration_panel``)
     "calibration_series": 300,
 }
+# Below this many training rows LightGBM fits on one thread: waking a second thread for
+# each of its 400 small boosting rounds costs more than it saves. Measured at stop 34 on
+# the 2-core build machine (scratch script, fit alone, passive OpenMP wait), 1 vs 2
+# threads: 1,096 rows 0.7 vs 4.6 s, 33,000 (the 30-SKU sample) 1.6 vs 5.9 s, 329,000 11.8
+# vs 15.2 s, 658,000 25.0 vs 22.3 s, 1,096,000 40.1 vs 34.1 s.
+THREAD_ROWS = 500_000
 _NOT_LIGHTGBM = (
     "n_estimators",
     "lags",
@@ -93,8 +100,6 @@ class LightGBMModel(Forecaster):
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # read when OpenMP first loads
         import lightgbm as lgb
 
-        from forecasting.engine.parallel import n_jobs
-
         p = self.params
         # x: float32, LightGBM bins it
         self.maker_, x, y = tabular_training(df, self.freq, p, seed=self.seed)
@@ -103,7 +108,7 @@ class LightGBMModel(Forecaster):
             seed=self.seed,
             deterministic=True,
             force_row_wise=True,  # required for bit-identical results with deterministic
-            num_threads=n_jobs(None if p["num_threads"] is None else int(p["num_threads"])),
+            num_threads=self._threads(len(y)),
             verbose=-1,
         )
         total = int(p["n_estimators"])
@@ -119,6 +124,16 @@ class LightGBMModel(Forecaster):
         data.construct()  # binned copy made: the raw matrix can go before boosting starts
         del x
         self.booster_ = lgb.train(params, data, num_boost_round=total, callbacks=[report])
+
+    def _threads(self, rows: int) -> int:
+        """LightGBM's threads for a fit on ``rows`` rows: ``num_threads`` when given, else
+        every core (``n_jobs``) from ``THREAD_ROWS`` rows and one below."""
+        from forecasting.engine.parallel import n_jobs
+
+        asked = self.params.get("num_threads")
+        if asked is None and rows < THREAD_ROWS:
+            return 1
+        return n_jobs(None if asked is None else int(asked))
 
     def _predict(self, h: int, future: pd.DataFrame, levels: list) -> pd.DataFrame:
         def ratio(x: np.ndarray) -> np.ndarray:

@@ -113,6 +113,21 @@ def test_calibration_windows_is_a_setting(fitted):
     assert fitted[0].calibrate(H)["errors"].shape == (2 * n, H)
 
 
+def test_small_fits_use_one_thread(monkeypatch):
+    """Below ``THREAD_ROWS`` training rows a fit runs on one thread (a second one cost
+    more than it saved); from there on every core; an explicit ``num_threads`` wins."""
+    from forecasting.engine import parallel
+    from forecasting.models.gbm import THREAD_ROWS
+
+    monkeypatch.setattr(parallel.os, "cpu_count", lambda: 4)
+    monkeypatch.delenv(parallel.ENV, raising=False)
+    monkeypatch.delenv(parallel.WORKER_ENV, raising=False)
+    model = create("lightgbm")
+    assert model._threads(THREAD_ROWS - 1) == 1
+    assert model._threads(THREAD_ROWS) == 4
+    assert create("lightgbm", num_threads=3)._threads(10) == 3
+
+
 def test_pickle_round_trip_predicts_the_same(fitted):
     model = fitted[0]
     before = model.predict(H, future=FUTURE, level=[])
