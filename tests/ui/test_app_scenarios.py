@@ -274,7 +274,10 @@ def test_category_level_kpis_targets_and_stock_plan():
     risk = plan.set_index([t("inventory.col.scenario", "zh"), t("inventory.col.unique_id", "zh")])[
         t("inventory.col.stockout_risk", "zh")
     ]
-    assert risk.loc[("基线", "家居")] < 1 and risk.loc[("基线", "个护")] > 50  # percent
+    # percent. 9,000 units against ~4,950 expected: a small risk, not none, since the band
+    # over 双十一 widens with last year's (stop 34: 0.7% -> 6-10%; the sample's LightGBM
+    # bands over last year's 双十一 covered 67% of outcomes at 80% before, 79% after)
+    assert risk.loc[("基线", "家居")] < 15 and risk.loc[("基线", "个护")] > 50
     need = plan[t("inventory.col.demand_q", "zh")]
     assert (need >= plan[t("inventory.col.demand_mean", "zh")]).all()
 
