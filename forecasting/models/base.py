@@ -114,6 +114,9 @@ class Forecaster:
     # going down the fallback chain. Ensemble members and calibration refits use it, so
     # a member is never scored with another model's numbers.
     use_fallbacks: bool = True
+    # ``_band_difficulty``'s defaults (the combinations set their own)
+    band_season_default: ClassVar[float] = BAND_SEASON
+    band_past_default: ClassVar[str] = "year"
 
     def __init__(self, alias: str | None = None, seed: int = 0, **params: Any) -> None:
         self.alias = alias or self.name
@@ -441,17 +444,19 @@ class Forecaster:
 
     @property
     def _band_difficulty(self) -> pd.Series:
-        """``band_season`` (BAND_SEASON): each date's seasonal difficulty
-        (``conformal.seasonal_difficulty``) for conformal bands, computed once per fit
-        and power; empty when off."""
+        """``band_season`` (default ``band_season_default``) and ``band_past`` (default
+        ``band_past_default``): each date's seasonal difficulty for the bands
+        (``conformal.seasonal_difficulty``), computed once per fit, power and past; empty
+        when off (``difficulty_at`` then reads 1.0 everywhere)."""
         from forecasting.models.conformal import seasonal_difficulty
 
-        power = float(self.params.get("band_season", BAND_SEASON))
+        power = float(self.params.get("band_season", self.band_season_default))
         if not power:
             return pd.Series(dtype=float)
+        past = str(self.params.get("band_past", self.band_past_default))
         kept = getattr(self, "band_difficulty_", None)
-        if kept is None or kept[0] != power:
-            kept = (power, seasonal_difficulty(self.train_, self.freq, power))
+        if kept is None or kept[0] != (power, past):
+            kept = ((power, past), seasonal_difficulty(self.train_, self.freq, power, past))
             self.band_difficulty_ = kept
         return kept[1]
 

@@ -40,7 +40,6 @@ from forecasting.models.conformal import (
     closed_days,
     difficulty_at,
     interval_widths,
-    seasonal_difficulty,
     series_scale,
     shape_factors,
 )
@@ -197,6 +196,9 @@ class Ensemble(Forecaster):
     select = False  # True: pick the single best member per series
     # slow members (Prophet) among the default members (False: left out, see AutoSelect)
     slow_members = True
+    # ``band_season`` / ``band_past`` (``Forecaster._band_difficulty``)
+    band_season_default = BAND_SEASON
+    band_past_default = BAND_PAST
 
     @property
     def members(self) -> list[str]:
@@ -316,7 +318,7 @@ class Ensemble(Forecaster):
         cv = cv.assign(_f=comb, _step=cv.groupby([ID, CUTOFF], observed=True).cumcount())
         windows = cv.groupby([ID, CUTOFF], observed=True).ngroup().to_numpy()
         shape = shape_factors(cv["_f"].to_numpy(), windows, self._band_shape)
-        shape = shape * difficulty_at(self._difficulty, cv[DS])
+        shape = shape * difficulty_at(self._band_difficulty, cv[DS])
         cv["_e"] = (cv[Y] - cv["_f"]) / (cv[ID].map(scale).to_numpy(dtype=float) * shape)
         cv.loc[self._closed(cv), "_e"] = np.nan  # known in advance: no error to calibrate on
         if self.params.get("band_full_season", BAND_FULL_SEASON):  # weaker models than the final
@@ -706,7 +708,7 @@ class Ensemble(Forecaster):
             }
             shape = shape_factors(
                 out[self.alias].to_numpy(), out[ID].astype(str).to_numpy(), self._band_shape
-            ) * difficulty_at(self._difficulty, out[DS])
+            ) * difficulty_at(self._band_difficulty, out[DS])
             scale = series_scale(self.train_, m)
             out = add_bands(out, self.alias, widths, scale, levels, shape)
         return out
@@ -738,20 +740,6 @@ class Ensemble(Forecaster):
         """Rows of ``cv`` whose window was fitted on less than a season of a series that
         has one (``inner_rows.unseasoned``; BAND_FULL_SEASON, SCORE_ROWS)."""
         return unseasoned(cv, self.train_, self.freq, h)
-
-    @property
-    def _difficulty(self) -> pd.Series:
-        """``band_season``: the seasonal difficulty of each date
-        (``conformal.seasonal_difficulty``), computed once per fit and power."""
-        power = float(self.params.get("band_season", BAND_SEASON))
-        if not power:  # off: every date 1.0 (``difficulty_at`` off the curve)
-            return pd.Series(dtype=float)
-        past = str(self.params.get("band_past", BAND_PAST))
-        kept = getattr(self, "difficulty_", None)
-        if kept is None or kept[0] != (power, past):
-            kept = ((power, past), seasonal_difficulty(self.train_, self.freq, power, past))
-            self.difficulty_ = kept
-        return kept[1]
 
     # ------------------------------------------------------------ evidence
     def inner_backtest(self, h: int) -> pd.DataFrame | None:
